@@ -1,0 +1,15 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * One step of the deploy, as data. A component maps it to a `remote.Command`; the VM test runs
+ * the same script over plain SSH. `triggers` name exactly what the step consumes, so the step
+ * reruns when, and only when, one of them changes.
+ */
+export interface DeployStep {
+    readonly name: string;
+    /** Run by the `deploy` user's login shell (bash). Never contains a secret. */
+    readonly script: string;
+    /** Secrets reach the host only this way: on standard input, never on a command line. */
+    readonly stdin?: pulumi.Input<string>;
+    readonly triggers: readonly pulumi.Input<unknown>[];
+}

@@ -1,0 +1,90 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { DEPLOY_USER } from "../cloud-init/paths";
+import { renderUserData } from "../cloud-init/userData";
+import { CloudProvider, InboundRule } from "../providers";
+import { DeployStep } from "./deployStep";
+import { hostReadyScript } from "./hostReady";
+import { HostSettings } from "./settings";
+
+export interface HardenedHostArgs {
+    /** The cloud that runs the server (from `providers/`). */
+    readonly provider: CloudProvider;
+    /** The validated host settings. */
+    readonly host: HostSettings;
+    /** Host name the server gives itself. */
+    readonly hostName: string;
+    /** Protect the server and its static IP from deletion. */
+    readonly protect: boolean;
+    /** The program's deploy key: the public half goes into user data, the private half into SSH connections. */
+    readonly deployKey: { readonly publicKey: pulumi.Input<string>; readonly privateKey: pulumi.Input<string> };
+    /** Inbound rules an ingress mode needs beyond SSH (none by default). */
+    readonly extraInboundRules?: readonly InboundRule[];
+}
+
+/** The only inbound traffic every host accepts: SSH on its port, from the admin blocks. */
+export function sshInboundRule(host: Pick<HostSettings, "sshPort" | "adminCidrs">): InboundRule {
+    return { description: "SSH from admin", protocol: "tcp", port: host.sshPort, sourceCidrs: host.adminCidrs };
+}
+
+/**
+ * A server hardened by cloud-init, behind a cloud firewall, on a static IP, and confirmed ready:
+ * `ready` completes only when the hardening marker is there, so every later step depends on it.
+ */
+export class HardenedHost extends pulumi.ComponentResource {
+    /** The static public IPv4 address. */
+    readonly publicIp: pulumi.Output<string>;
+    /** The rendered user data (no secrets in it). */
+    readonly userData: pulumi.Output<string>;
+    /** How remote commands reach the host: `deploy` on the hardened SSH port. */
+    readonly connection: command.types.input.remote.ConnectionArgs;
+    /** The first deploy step, as data. */
+    readonly readyStep: DeployStep;
+    /** Completes once cloud-init finished and the hardening marker exists. */
+    readonly ready: command.remote.Command;
+
+    constructor(name: string, args: HardenedHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("openclaw:index:HardenedHost", name, {}, opts);
+        const { host } = args;
+
+        this.userData = pulumi.output(args.deployKey.publicKey).apply((deployPublicKey) =>
+            renderUserData({ hostName: args.hostName, host, deployPublicKey }),
+        );
+
+        const provisioned = args.provider.createHost(
+            {
+                name,
+                region: host.region,
+                serverType: host.serverType,
+                osImage: host.osImage,
+                userData: this.userData,
+                deployPublicKey: args.deployKey.publicKey,
+                inboundRules: [sshInboundRule(host), ...(args.extraInboundRules ?? [])],
+                ipv6: host.ipv6,
+                protect: args.protect,
+            },
+            this,
+        );
+        this.publicIp = provisioned.publicIp;
+
+        this.connection = {
+            host: provisioned.publicIp,
+            port: host.sshPort,
+            user: DEPLOY_USER,
+            privateKey: pulumi.secret(args.deployKey.privateKey),
+            // First boot installs packages before SSH moves to its port: minutes, not seconds.
+            dialErrorLimit: 120,
+            perDialTimeout: 15,
+        };
+
+        // The static IP stays when the server is replaced, so the server id is what says "new host".
+        this.readyStep = { name: "host-ready", script: hostReadyScript(), triggers: [provisioned.serverId] };
+        this.ready = new command.remote.Command(
+            `${name}-${this.readyStep.name}`,
+            { connection: this.connection, create: this.readyStep.script, triggers: [...this.readyStep.triggers] },
+            { parent: this },
+        );
+
+        this.registerOutputs({ publicIp: this.publicIp });
+    }
+}

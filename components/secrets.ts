@@ -1,0 +1,42 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+
+/**
+ * Every secret the program generates, kept secret in state and in outputs. They live as long as
+ * the stack: replacing the server keeps them, so the same secrets and bucket give the same gateway.
+ */
+export class StackSecrets extends pulumi.ComponentResource {
+    /** Bearer token for the gateway's Control UI and API. */
+    readonly gatewayToken: pulumi.Output<string>;
+    /** LiteLLM's master key; LiteLLM requires the `sk-` prefix. */
+    readonly litellmMasterKey: pulumi.Output<string>;
+    /** 32 random bytes, base64: encrypts backups before they leave the host. */
+    readonly backupEncryptionKey: pulumi.Output<string>;
+    /** 32 random bytes, base64: the Cloudflare Tunnel secret. */
+    readonly tunnelSecret: pulumi.Output<string>;
+    /** The program's SSH key for the `deploy` user, OpenSSH private key format. */
+    readonly deployPrivateKey: pulumi.Output<string>;
+    /** Its public half, an OpenSSH `authorized_keys` line. */
+    readonly deployPublicKey: pulumi.Output<string>;
+
+    constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+        super("openclaw:index:StackSecrets", name, {}, opts);
+        const parent = { parent: this };
+
+        const gatewayToken = new random.RandomPassword(`${name}-gateway-token`, { length: 48, special: false }, parent);
+        const litellmKey = new random.RandomPassword(`${name}-litellm-master-key`, { length: 48, special: false }, parent);
+        const backupKey = new random.RandomBytes(`${name}-backup-key`, { length: 32 }, parent);
+        const tunnelSecret = new random.RandomBytes(`${name}-tunnel-secret`, { length: 32 }, parent);
+        const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, parent);
+
+        this.gatewayToken = pulumi.secret(gatewayToken.result);
+        this.litellmMasterKey = pulumi.secret(pulumi.interpolate`sk-${litellmKey.result}`);
+        this.backupEncryptionKey = pulumi.secret(backupKey.base64);
+        this.tunnelSecret = pulumi.secret(tunnelSecret.base64);
+        this.deployPrivateKey = pulumi.secret(deployKey.privateKeyOpenssh);
+        this.deployPublicKey = deployKey.publicKeyOpenssh;
+
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,580 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CLOUD_NAMES, CloudName, clouds, OS_IMAGES, OsImage, ServerSize } from "../providers";
+import { isWorldOpen, parseCidr } from "./cidr";
+
+/** The project's config namespace (`openclaw:cloud`, ...). */
+export const PROJECT = "openclaw";
+
+export type DockerSource = "docker" | "distro";
+export type IngressMode = "tunnel" | "caddy" | "tailscale" | "none";
+export type StateStore = "r2" | "s3" | "none";
+
+export const DOCKER_SOURCES: readonly DockerSource[] = ["docker", "distro"];
+export const INGRESS_MODES: readonly IngressMode[] = ["tunnel", "caddy", "tailscale", "none"];
+export const STATE_STORES: readonly StateStore[] = ["r2", "s3", "none"];
+
+/** One model LiteLLM serves, as configured in `openclaw:models`. */
+export interface ModelSettings {
+    /** The name agents use (`litellm/<name>`). */
+    readonly name: string;
+    /** LiteLLM's provider/model string, e.g. `anthropic/claude-sonnet-4-5`. */
+    readonly model: string;
+    /** Which entry of `llmApiKeys` authenticates it. */
+    readonly apiKeyEnv: string;
+    readonly maxBudgetUsd?: number;
+    readonly rpm?: number;
+}
+
+/** Everything that shapes the server itself. Changing any of it replaces the server. */
+export interface HostSettings {
+    readonly region: string;
+    readonly serverType: string;
+    /** Memory and CPUs of `serverType`; the container limits derive from it. */
+    readonly serverSize: ServerSize;
+    readonly osImage: OsImage;
+    /** Canonical CIDR blocks that may reach SSH. */
+    readonly adminCidrs: readonly string[];
+    readonly allowSshFromAnywhere: boolean;
+    readonly sshPort: number;
+    /** Operator keys for the `deploy` user, next to the program's own deploy key. */
+    readonly sshPublicKeys: readonly string[];
+    readonly dockerSource: DockerSource;
+    /** Give the host IPv6; when false, IPv6 is switched off in the kernel and UFW. */
+    readonly ipv6: boolean;
+    /** Local time (HH:MM) at which unattended upgrades may reboot the host. */
+    readonly autoRebootTime: string;
+}
+
+/** How the gateway is reached from outside. */
+export interface IngressSettings {
+    readonly mode: IngressMode;
+    readonly domain?: string;
+    readonly cloudflareAccountId?: string;
+    readonly cloudflareZoneId?: string;
+}
+
+/** The application on the host. Changing it never replaces the server. */
+export interface AppSettings {
+    readonly openclawImage: string;
+    readonly models: readonly ModelSettings[];
+    readonly defaultModel: string;
+    readonly egressDomains: readonly string[];
+    /** Provider API keys by environment variable name; each value is secret. */
+    readonly llmApiKeys: Readonly<Record<string, pulumi.Output<string>>>;
+    readonly telegramBotToken?: pulumi.Output<string>;
+    readonly tailscaleAuthKey?: pulumi.Output<string>;
+}
+
+export interface BackupSettings {
+    readonly stateStore: StateStore;
+    /** A systemd OnCalendar expression. */
+    readonly backupSchedule: string;
+    readonly backupRetentionDays: number;
+}
+
+/** The whole config contract, validated. Built once, at the entry, by `parseSettings`. */
+export interface Settings {
+    readonly cloud: CloudName;
+    readonly host: HostSettings;
+    readonly ingress: IngressSettings;
+    readonly app: AppSettings;
+    readonly backups: BackupSettings;
+    /** Protect server, data and bucket from deletion. */
+    readonly protect: boolean;
+}
+
+/** Defaults that do not depend on other keys. `Pulumi.yaml` declares the same values (a test keeps them equal). */
+export const DEFAULTS = {
+    osImage: "debian-13" as OsImage,
+    allowSshFromAnywhere: false,
+    sshPort: 9922,
+    sshPublicKeys: [] as string[],
+    dockerSource: "docker" as DockerSource,
+    ingress: "tunnel" as IngressMode,
+    openclawImage: "ghcr.io/openclaw/openclaw:2026.9.6",
+    egressDomains: [] as string[],
+    backupSchedule: "*-*-* 03:00:00",
+    backupRetentionDays: 14,
+    protect: false,
+    ipv6: false,
+    autoRebootTime: "05:00",
+    models: [
+        { name: "claude-sonnet", model: "anthropic/claude-sonnet-4-5", apiKeyEnv: "ANTHROPIC_API_KEY" },
+    ] as ModelSettings[],
+} as const;
+
+/** Read access to the stack's config, as Pulumi hands it to the program. */
+export interface RawConfig {
+    /** The raw text of a fully qualified key (`openclaw:sshPort`, `aws:region`); lists and maps are JSON. */
+    get(fullKey: string): string | undefined;
+    /** Whether the stack stores the key encrypted. */
+    isSecret(fullKey: string): boolean;
+}
+
+/** A config that cannot be deployed. The message lists every problem, one sentence each. */
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`The stack configuration is not valid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const CLOUDFLARE_ID = /^[0-9a-f]{32}$/;
+const SSH_KEY_TYPES = [
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+];
+
+/**
+ * Parses and validates the whole config contract. Collects every problem first and throws one
+ * `ConfigError`, so nothing is created from a half-valid config and the operator fixes all at once.
+ */
+export function parseSettings(raw: RawConfig): Settings {
+    const r = new Reader(raw);
+
+    const cloud = r.oneOf("cloud", CLOUD_NAMES, undefined);
+    const catalog = cloud ? clouds[cloud].catalog : undefined;
+
+    const host = readHost(r, cloud);
+    const ingress = readIngress(r);
+    const app = readApp(r, ingress.mode);
+    const backups = readBackups(r, cloud, ingress.cloudflareAccountId);
+    const protect = r.boolean("protect", DEFAULTS.protect);
+
+    if (r.problems.length > 0 || !cloud || !catalog) {
+        throw new ConfigError(r.problems);
+    }
+    return { cloud, host: host as HostSettings, ingress, app, backups, protect };
+}
+
+function readHost(r: Reader, cloud: CloudName | undefined): Partial<HostSettings> {
+    const catalog = cloud ? clouds[cloud].catalog : undefined;
+
+    const region = readRegion(r, cloud);
+    const serverType = catalog ? r.oneOf("serverType", Object.keys(catalog.serverTypes), catalog.defaultServerType) : undefined;
+    const osImage = r.oneOf("osImage", OS_IMAGES, DEFAULTS.osImage);
+    const ipv6 = r.boolean("ipv6", DEFAULTS.ipv6);
+    const allowSshFromAnywhere = r.boolean("allowSshFromAnywhere", DEFAULTS.allowSshFromAnywhere);
+    const adminCidrs = readAdminCidrs(r, allowSshFromAnywhere, ipv6);
+
+    const sshPort = r.integer("sshPort", DEFAULTS.sshPort);
+    if (sshPort !== undefined && (sshPort < 1 || sshPort > 65535 || sshPort === 80 || sshPort === 443)) {
+        r.problem("sshPort", String(sshPort), "it must be a port from 1 to 65535 other than 80 and 443, which ingress uses");
+    }
+
+    const sshPublicKeys = r.stringList("sshPublicKeys", DEFAULTS.sshPublicKeys) ?? [];
+    sshPublicKeys.forEach((key, i) => {
+        const reason = sshPublicKeyProblem(key);
+        if (reason) r.problem(`sshPublicKeys[${i}]`, abbreviate(key), reason);
+    });
+
+    const dockerSource = r.oneOf("dockerSource", DOCKER_SOURCES, DEFAULTS.dockerSource);
+    if (dockerSource === "distro" && osImage === "debian-12") {
+        r.problem(
+            "dockerSource",
+            "distro",
+            "Debian 12 does not package Docker Compose v2, which the stack needs; use dockerSource docker, or osImage debian-13 or ubuntu-24.04",
+        );
+    }
+
+    const autoRebootTime = r.string("autoRebootTime", DEFAULTS.autoRebootTime);
+    if (autoRebootTime !== undefined && !/^([01]\d|2[0-3]):[0-5]\d$/.test(autoRebootTime)) {
+        r.problem("autoRebootTime", autoRebootTime, "it must be a 24-hour time HH:MM such as 05:00");
+    }
+
+    return {
+        region,
+        serverType,
+        serverSize: catalog && serverType ? catalog.serverTypes[serverType] : undefined,
+        osImage,
+        adminCidrs,
+        allowSshFromAnywhere,
+        sshPort,
+        sshPublicKeys,
+        dockerSource,
+        ipv6,
+        autoRebootTime,
+    };
+}
+
+function readRegion(r: Reader, cloud: CloudName | undefined): string | undefined {
+    if (!cloud) return undefined;
+    const catalog = clouds[cloud].catalog;
+    if (catalog.regions) {
+        return r.oneOf("region", catalog.regions, catalog.defaultRegion);
+    }
+    // AWS: the AWS provider's own region is the one that counts; ours may only repeat it.
+    const awsRegion = r.raw.get("aws:region");
+    const ours = r.string("region", undefined);
+    if (!awsRegion) {
+        r.problems.push(
+            `aws:region is not set; on aws the region is the AWS provider's, so set it with \`pulumi config set aws:region eu-central-1\` (or another AWS region).`,
+        );
+        return undefined;
+    }
+    if (ours !== undefined && ours !== awsRegion) {
+        r.problem("region", ours, `on aws it must equal aws:region (${awsRegion}) or be left unset`);
+    }
+    return awsRegion;
+}
+
+function readAdminCidrs(r: Reader, allowSshFromAnywhere: boolean | undefined, ipv6: boolean | undefined): string[] {
+    const list = r.stringList("adminCidrs", undefined);
+    if (list === undefined) {
+        r.problems.push(
+            `${PROJECT}:adminCidrs is not set; it must list the CIDR blocks that may reach SSH, e.g. ["203.0.113.7/32"].`,
+        );
+        return [];
+    }
+    if (list.length === 0) {
+        r.problem("adminCidrs", "[]", "it must list at least one CIDR block that may reach SSH, e.g. 203.0.113.7/32");
+    }
+    const canonical: string[] = [];
+    for (const text of list) {
+        const parsed = parseCidr(text);
+        if (!parsed.ok) {
+            r.problem("adminCidrs", text, `${parsed.reason}; each entry must be a CIDR block such as 203.0.113.7/32 or 2001:db8::/48`);
+            continue;
+        }
+        if (isWorldOpen(parsed.cidr) && allowSshFromAnywhere !== true) {
+            r.problem(
+                "adminCidrs",
+                text,
+                "it opens SSH to the whole internet; list your own addresses, or set allowSshFromAnywhere to true to accept that deliberately",
+            );
+        }
+        if (parsed.cidr.family === 6 && ipv6 === false) {
+            r.problem("adminCidrs", text, "it is an IPv6 block but ipv6 is false; use IPv4 blocks or set ipv6 to true");
+        }
+        if (!canonical.includes(parsed.cidr.text)) canonical.push(parsed.cidr.text);
+    }
+    return canonical;
+}
+
+function readIngress(r: Reader): IngressSettings {
+    const mode = r.oneOf("ingress", INGRESS_MODES, DEFAULTS.ingress) ?? DEFAULTS.ingress;
+    const usesCloudflare = mode === "tunnel" || mode === "caddy";
+
+    const domain = r.string("domain", undefined)?.toLowerCase();
+    if (domain !== undefined && !HOSTNAME.test(domain)) {
+        r.problem("domain", domain, "it must be a fully qualified host name such as claw.example.com");
+    } else if (domain === undefined && usesCloudflare) {
+        r.problems.push(`${PROJECT}:domain is not set; ingress ${mode} needs the gateway's public host name, e.g. claw.example.com.`);
+    }
+
+    const cloudflareAccountId = r.cloudflareId("cloudflareAccountId");
+    const cloudflareZoneId = r.cloudflareId("cloudflareZoneId");
+    if (mode === "tunnel" && cloudflareAccountId === undefined && !r.has("cloudflareAccountId")) {
+        r.problems.push(`${PROJECT}:cloudflareAccountId is not set; ingress tunnel creates a Cloudflare Tunnel in that account.`);
+    }
+    if (usesCloudflare && cloudflareZoneId === undefined && !r.has("cloudflareZoneId")) {
+        r.problems.push(`${PROJECT}:cloudflareZoneId is not set; ingress ${mode} creates the DNS record for the domain in that zone.`);
+    }
+    return { mode, domain, cloudflareAccountId, cloudflareZoneId };
+}
+
+function readApp(r: Reader, ingress: IngressMode): AppSettings {
+    const openclawImage = r.string("openclawImage", DEFAULTS.openclawImage) ?? DEFAULTS.openclawImage;
+    const imageProblem = imageReferenceProblem(openclawImage);
+    if (imageProblem) r.problem("openclawImage", openclawImage, imageProblem);
+
+    const llmApiKeys = readLlmApiKeys(r);
+    const models = readModels(r, Object.keys(llmApiKeys));
+    const defaultModel = r.string("defaultModel", models[0]?.name) ?? "";
+    if (models.length > 0 && !models.some((m) => m.name === defaultModel)) {
+        r.problem("defaultModel", defaultModel, `it must be the name of one of the models: ${models.map((m) => m.name).join(", ")}`);
+    }
+
+    const egressDomains = r.stringList("egressDomains", DEFAULTS.egressDomains) ?? [];
+    for (const domain of egressDomains) {
+        if (!HOSTNAME.test(domain.replace(/^\*\./, ""))) {
+            r.problem("egressDomains", domain, "each entry must be a host name such as api.example.com, or a wildcard such as *.example.com");
+        }
+    }
+
+    const telegramBotToken = r.secretString("telegramBotToken");
+    if (telegramBotToken !== undefined && !/^\d{5,}:[A-Za-z0-9_-]{30,}$/.test(telegramBotToken)) {
+        r.hiddenProblem("telegramBotToken", "it must be the token BotFather gives, <digits>:<35 characters>");
+    }
+    const tailscaleAuthKey = r.secretString("tailscaleAuthKey");
+    if (tailscaleAuthKey !== undefined && !/^tskey-[A-Za-z0-9-]+$/.test(tailscaleAuthKey)) {
+        r.hiddenProblem("tailscaleAuthKey", "it must be a Tailscale auth key starting with tskey-");
+    }
+    if (ingress === "tailscale" && tailscaleAuthKey === undefined && !r.has("tailscaleAuthKey")) {
+        r.problems.push(
+            `${PROJECT}:tailscaleAuthKey is not set; ingress tailscale needs an auth key (pulumi config set --secret tailscaleAuthKey tskey-...).`,
+        );
+    }
+
+    return {
+        openclawImage,
+        models,
+        defaultModel,
+        egressDomains,
+        llmApiKeys: Object.fromEntries(Object.entries(llmApiKeys).map(([name, key]) => [name, pulumi.secret(key)])),
+        telegramBotToken: telegramBotToken === undefined ? undefined : pulumi.secret(telegramBotToken),
+        tailscaleAuthKey: tailscaleAuthKey === undefined ? undefined : pulumi.secret(tailscaleAuthKey),
+    };
+}
+
+function readLlmApiKeys(r: Reader): Record<string, string> {
+    const howToSet = "pulumi config set --secret --path 'llmApiKeys.ANTHROPIC_API_KEY' sk-ant-...";
+    const value = r.json("llmApiKeys");
+    if (value === undefined) {
+        r.problems.push(`${PROJECT}:llmApiKeys is not set; at least one model provider key is required (${howToSet}).`);
+        return {};
+    }
+    if (!r.raw.isSecret(`${PROJECT}:llmApiKeys`)) {
+        r.problems.push(`${PROJECT}:llmApiKeys is stored in plain text in the stack file; set it again with --secret (${howToSet}).`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        r.hiddenProblem("llmApiKeys", `it must be a map from environment variable name to API key (${howToSet})`);
+        return {};
+    }
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) {
+        r.problem("llmApiKeys", "{}", `it must hold at least one model provider key (${howToSet})`);
+    }
+    const keys: Record<string, string> = {};
+    for (const [name, key] of entries) {
+        if (!ENV_NAME.test(name)) {
+            r.problem("llmApiKeys", name, "each name must be an environment variable name in capitals, such as ANTHROPIC_API_KEY");
+        } else if (typeof key !== "string" || key.trim() === "" || /[\s"'\\]/.test(key)) {
+            r.hiddenProblem(`llmApiKeys.${name}`, "it must be the API key as one word, without spaces or quotes");
+        } else {
+            keys[name] = key;
+        }
+    }
+    return keys;
+}
+
+function readModels(r: Reader, apiKeyEnvs: readonly string[]): ModelSettings[] {
+    const value = r.json("models") ?? DEFAULTS.models;
+    if (!Array.isArray(value) || value.length === 0) {
+        r.problem("models", JSON.stringify(value), "it must be a non-empty list of {name, model, apiKeyEnv, maxBudgetUsd?, rpm?}");
+        return [];
+    }
+    const models: ModelSettings[] = [];
+    value.forEach((entry: unknown, i) => {
+        const key = `models[${i}]`;
+        if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+            r.problem(key, JSON.stringify(entry), "it must be an object {name, model, apiKeyEnv, maxBudgetUsd?, rpm?}");
+            return;
+        }
+        const m = entry as Record<string, unknown>;
+        const unknownFields = Object.keys(m).filter((k) => !["name", "model", "apiKeyEnv", "maxBudgetUsd", "rpm"].includes(k));
+        if (unknownFields.length > 0) {
+            r.problem(key, unknownFields.join(", "), "the accepted fields are name, model, apiKeyEnv, maxBudgetUsd and rpm");
+        }
+        if (typeof m.name !== "string" || !MODEL_NAME.test(m.name)) {
+            r.problem(`${key}.name`, String(m.name), "it must be lower-case letters, digits, dots, dashes or underscores, such as claude-sonnet");
+        } else if (models.some((other) => other.name === m.name)) {
+            r.problem(`${key}.name`, m.name, "model names must be unique");
+        }
+        if (typeof m.model !== "string" || !/^[a-z0-9_-]+\/\S+$/.test(m.model)) {
+            r.problem(`${key}.model`, String(m.model), "it must be a LiteLLM provider/model string such as anthropic/claude-sonnet-4-5");
+        }
+        // With no keys at all, that problem is already reported once; do not repeat it per model.
+        if (typeof m.apiKeyEnv !== "string" || (apiKeyEnvs.length > 0 && !apiKeyEnvs.includes(m.apiKeyEnv))) {
+            r.problem(
+                `${key}.apiKeyEnv`,
+                String(m.apiKeyEnv),
+                `it must name a key of llmApiKeys (${apiKeyEnvs.join(", ")})`,
+            );
+        }
+        if (m.maxBudgetUsd !== undefined && !(typeof m.maxBudgetUsd === "number" && m.maxBudgetUsd > 0)) {
+            r.problem(`${key}.maxBudgetUsd`, String(m.maxBudgetUsd), "it must be a positive number of US dollars");
+        }
+        if (m.rpm !== undefined && !(typeof m.rpm === "number" && Number.isInteger(m.rpm) && m.rpm > 0)) {
+            r.problem(`${key}.rpm`, String(m.rpm), "it must be a positive whole number of requests per minute");
+        }
+        models.push({
+            name: String(m.name),
+            model: String(m.model),
+            apiKeyEnv: String(m.apiKeyEnv),
+            ...(m.maxBudgetUsd !== undefined ? { maxBudgetUsd: Number(m.maxBudgetUsd) } : {}),
+            ...(m.rpm !== undefined ? { rpm: Number(m.rpm) } : {}),
+        });
+    });
+    return models;
+}
+
+function readBackups(r: Reader, cloud: CloudName | undefined, cloudflareAccountId: string | undefined): BackupSettings {
+    const defaultStore: StateStore = cloudflareAccountId ? "r2" : cloud === "aws" ? "s3" : "none";
+    const stateStore = r.oneOf("stateStore", STATE_STORES, defaultStore) ?? defaultStore;
+    if (stateStore === "r2" && cloudflareAccountId === undefined && !r.has("cloudflareAccountId")) {
+        r.problems.push(`${PROJECT}:cloudflareAccountId is not set; stateStore r2 keeps backups in an R2 bucket of that account.`);
+    }
+
+    const backupSchedule = r.string("backupSchedule", DEFAULTS.backupSchedule) ?? DEFAULTS.backupSchedule;
+    if (!/^[A-Za-z0-9*:,./~ -]+$/.test(backupSchedule) || !/[0-9a-z*]/i.test(backupSchedule)) {
+        r.problem("backupSchedule", backupSchedule, "it must be a systemd OnCalendar expression such as daily or *-*-* 03:00:00");
+    }
+
+    const backupRetentionDays = r.integer("backupRetentionDays", DEFAULTS.backupRetentionDays) ?? DEFAULTS.backupRetentionDays;
+    if (backupRetentionDays < 1 || backupRetentionDays > 3650) {
+        r.problem("backupRetentionDays", String(backupRetentionDays), "it must be a whole number of days from 1 to 3650");
+    }
+    return { stateStore, backupSchedule, backupRetentionDays };
+}
+
+/** Why an OpenSSH public key line is unusable, or undefined when it is fine. */
+function sshPublicKeyProblem(line: string): string | undefined {
+    const [type, body] = line.trim().split(/\s+/);
+    if (/[\r\n]/.test(line) || !type || !body) {
+        return "it must be one OpenSSH public key line, such as the contents of ~/.ssh/id_ed25519.pub";
+    }
+    if (!SSH_KEY_TYPES.includes(type)) {
+        return `its type ${type} is not one of ${SSH_KEY_TYPES.join(", ")}`;
+    }
+    const blob = Buffer.from(body, "base64");
+    const embeddedLength = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
+    const embeddedType = blob.subarray(4, 4 + Math.max(embeddedLength, 0)).toString("latin1");
+    if (embeddedType !== type) {
+        return "its key data is damaged or does not match its type";
+    }
+    return undefined;
+}
+
+/** Why an image reference is not pinned, or undefined when it is. */
+function imageReferenceProblem(ref: string): string | undefined {
+    const [name, digest] = ref.split("@");
+    if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) {
+        return "its digest must be sha256: followed by 64 hex digits";
+    }
+    const slash = name.lastIndexOf("/");
+    const colon = name.lastIndexOf(":");
+    const tag = colon > slash ? name.slice(colon + 1) : undefined;
+    const repository = colon > slash ? name.slice(0, colon) : name;
+    if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(repository)) {
+        return "it must be an image reference such as ghcr.io/openclaw/openclaw:2026.9.6";
+    }
+    if (tag === undefined && digest === undefined) {
+        return "it must be pinned to a version tag or a digest, such as ghcr.io/openclaw/openclaw:2026.9.6";
+    }
+    if (tag !== undefined && (!/^[\w][\w.-]{0,127}$/.test(tag) || tag === "latest")) {
+        return "its tag must be a fixed version (not latest), such as 2026.9.6";
+    }
+    return undefined;
+}
+
+/** Keeps long values (keys, JSON) readable inside an error sentence. */
+function abbreviate(text: string): string {
+    return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** Reads typed values from the raw config and records one sentence per problem. */
+class Reader {
+    readonly problems: string[] = [];
+
+    constructor(readonly raw: RawConfig) {}
+
+    has(key: string): boolean {
+        return this.raw.get(`${PROJECT}:${key}`) !== undefined;
+    }
+
+    /** "openclaw:key is "value"; why and what is accepted." */
+    problem(key: string, value: string, accepted: string): void {
+        this.problems.push(`${PROJECT}:${key} is ${JSON.stringify(value)}; ${accepted}.`);
+    }
+
+    /** The same, for a secret: the value never appears in the sentence. */
+    hiddenProblem(key: string, accepted: string): void {
+        this.problems.push(`${PROJECT}:${key} (value hidden) is not accepted; ${accepted}.`);
+    }
+
+    string(key: string, fallback: string | undefined): string | undefined {
+        const text = this.raw.get(`${PROJECT}:${key}`);
+        if (text === undefined) return fallback;
+        if (text.trim() === "") {
+            this.problem(key, text, "it must not be empty; remove it to use the default");
+            return fallback;
+        }
+        return text.trim();
+    }
+
+    oneOf<T extends string>(key: string, accepted: readonly T[], fallback: T | undefined): T | undefined {
+        const text = this.raw.get(`${PROJECT}:${key}`);
+        if (text === undefined) {
+            if (fallback === undefined) {
+                this.problems.push(`${PROJECT}:${key} is not set; it must be one of ${accepted.join(", ")}.`);
+            }
+            return fallback;
+        }
+        if (!(accepted as readonly string[]).includes(text)) {
+            this.problem(key, text, `it must be one of ${accepted.join(", ")}`);
+            return undefined;
+        }
+        return text as T;
+    }
+
+    boolean(key: string, fallback: boolean): boolean {
+        const text = this.raw.get(`${PROJECT}:${key}`);
+        if (text === undefined) return fallback;
+        if (text !== "true" && text !== "false") {
+            this.problem(key, text, "it must be true or false");
+            return fallback;
+        }
+        return text === "true";
+    }
+
+    integer(key: string, fallback: number): number;
+    integer(key: string, fallback: number | undefined): number | undefined;
+    integer(key: string, fallback: number | undefined): number | undefined {
+        const text = this.raw.get(`${PROJECT}:${key}`);
+        if (text === undefined) return fallback;
+        if (!/^-?\d+$/.test(text.trim())) {
+            this.problem(key, text, "it must be a whole number");
+            return undefined;
+        }
+        return Number(text);
+    }
+
+    /** A list or map: Pulumi passes it as JSON text. */
+    json(key: string): unknown {
+        const text = this.raw.get(`${PROJECT}:${key}`);
+        if (text === undefined) return undefined;
+        try {
+            return JSON.parse(text);
+        } catch {
+            this.problem(key, this.raw.isSecret(`${PROJECT}:${key}`) ? "(value hidden)" : abbreviate(text), "it must be a list or map, not plain text");
+            return null;
+        }
+    }
+
+    stringList(key: string, fallback: readonly string[] | undefined): string[] | undefined {
+        const value = this.json(key);
+        if (value === undefined) return fallback === undefined ? undefined : [...fallback];
+        if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) {
+            this.problem(key, JSON.stringify(value), "it must be a list of strings");
+            return [];
+        }
+        return value.map((item: string) => item.trim());
+    }
+
+    secretString(key: string): string | undefined {
+        const text = this.raw.get(`${PROJECT}:${key}`);
+        if (text === undefined) return undefined;
+        if (!this.raw.isSecret(`${PROJECT}:${key}`)) {
+            this.problems.push(`${PROJECT}:${key} is stored in plain text in the stack file; set it again with --secret.`);
+        }
+        return text.trim();
+    }
+
+    cloudflareId(key: string): string | undefined {
+        const text = this.string(key, undefined);
+        if (text !== undefined && !CLOUDFLARE_ID.test(text)) {
+            this.problem(key, text, "it must be the 32-character hex id shown in the Cloudflare dashboard");
+            return undefined;
+        }
+        return text;
+    }
+}

@@ -1,0 +1,14 @@
+// The entry point: read the config once, build one deployment, export its outputs. Nothing else.
+import { OpenClawDeployment } from "./components/deployment";
+import { parseSettings } from "./components/settings";
+import { stackConfig } from "./components/stackConfig";
+
+const deployment = new OpenClawDeployment("openclaw", { settings: parseSettings(stackConfig()) });
+
+export const cloud = deployment.cloud;
+export const serverIp = deployment.serverIp;
+export const sshCommand = deployment.sshCommand;
+export const gatewayToken = deployment.gatewayToken;
+export const litellmMasterKey = deployment.litellmMasterKey;
+export const backupEncryptionKey = deployment.backupEncryptionKey;
+export const deployPrivateKey = deployment.deployPrivateKey;

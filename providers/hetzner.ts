@@ -1,0 +1,95 @@
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost } from "./types";
+
+const GiB = 1024;
+
+export const hetznerCatalog: CloudCatalog = {
+    defaultRegion: "nbg1",
+    regions: ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"],
+    defaultServerType: "cx23",
+    serverTypes: {
+        cx23: { vcpus: 2, memoryMiB: 4 * GiB },
+        cx33: { vcpus: 4, memoryMiB: 8 * GiB },
+        cx43: { vcpus: 8, memoryMiB: 16 * GiB },
+        cx53: { vcpus: 16, memoryMiB: 32 * GiB },
+        cpx22: { vcpus: 2, memoryMiB: 4 * GiB },
+        cpx32: { vcpus: 4, memoryMiB: 8 * GiB },
+        cpx42: { vcpus: 8, memoryMiB: 16 * GiB },
+        cpx52: { vcpus: 12, memoryMiB: 24 * GiB },
+        cpx62: { vcpus: 16, memoryMiB: 32 * GiB },
+        ccx13: { vcpus: 2, memoryMiB: 8 * GiB },
+        ccx23: { vcpus: 4, memoryMiB: 16 * GiB },
+        ccx33: { vcpus: 8, memoryMiB: 32 * GiB },
+        ccx43: { vcpus: 16, memoryMiB: 64 * GiB },
+        ccx53: { vcpus: 32, memoryMiB: 128 * GiB },
+        ccx63: { vcpus: 48, memoryMiB: 192 * GiB },
+    },
+};
+
+/** Hetzner's own image names happen to match ours. */
+const images: Record<OsImage, string> = {
+    "debian-13": "debian-13",
+    "debian-12": "debian-12",
+    "ubuntu-24.04": "ubuntu-24.04",
+};
+
+function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedHost {
+    const { name } = request;
+    const opts: pulumi.CustomResourceOptions = { parent };
+    const kept: pulumi.CustomResourceOptions = { parent, protect: request.protect };
+
+    const sshKey = new hcloud.SshKey(`${name}-deploy-key`, { publicKey: request.deployPublicKey }, opts);
+
+    const firewall = new hcloud.Firewall(
+        `${name}-firewall`,
+        {
+            // No rule for outbound traffic means Hetzner allows all of it.
+            rules: request.inboundRules.map((rule) => ({
+                direction: "in",
+                description: rule.description,
+                protocol: rule.protocol,
+                port: String(rule.port),
+                sourceIps: [...rule.sourceCidrs],
+            })),
+        },
+        opts,
+    );
+
+    // A primary IP that is not auto-deleted outlives the server it is attached to.
+    const ipv4 = new hcloud.PrimaryIp(
+        `${name}-ipv4`,
+        {
+            type: "ipv4",
+            assigneeType: "server",
+            location: request.region,
+            autoDelete: false,
+            deleteProtection: request.protect,
+        },
+        kept,
+    );
+
+    const server = new hcloud.Server(
+        `${name}-server`,
+        {
+            image: images[request.osImage],
+            serverType: request.serverType,
+            location: request.region,
+            sshKeys: [sshKey.id],
+            userData: request.userData,
+            firewallIds: [firewall.id.apply(Number)],
+            publicNets: [{ ipv4Enabled: true, ipv4: ipv4.id.apply(Number), ipv6Enabled: request.ipv6 }],
+            deleteProtection: request.protect,
+            rebuildProtection: request.protect,
+            // Let the OS stop cleanly (Docker's live-restore, journald) before the server goes.
+            shutdownBeforeDeletion: true,
+        },
+        // The primary IP can be attached to one server at a time, so a replacement
+        // must release it (delete the old server) before the new one can take it.
+        { ...kept, deleteBeforeReplace: true },
+    );
+
+    return { publicIp: ipv4.ipAddress, serverId: server.id };
+}
+
+export const hetznerProvider: CloudProvider = { catalog: hetznerCatalog, createHost };

@@ -1,0 +1,71 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** The clouds a stack can run on. Adding one means one file in `providers/` and one line in `providers/index.ts`. */
+export type CloudName = "hetzner" | "digitalocean" | "aws";
+
+/** The base images the hardening is written and tested for. */
+export type OsImage = "debian-13" | "debian-12" | "ubuntu-24.04";
+
+export const OS_IMAGES: readonly OsImage[] = ["debian-13", "debian-12", "ubuntu-24.04"];
+
+/** Size of one server type, as the cloud sells it. Container limits are derived from it. */
+export interface ServerSize {
+    readonly vcpus: number;
+    readonly memoryMiB: number;
+}
+
+/** What the settings parser needs to know about a cloud, without creating anything. */
+export interface CloudCatalog {
+    /** Region used when `openclaw:region` is unset; undefined where the provider's own config decides (aws). */
+    readonly defaultRegion?: string;
+    /** Regions accepted for `openclaw:region`; undefined where the provider validates them itself. */
+    readonly regions?: readonly string[];
+    /** The smallest type with 4 GB of memory. */
+    readonly defaultServerType: string;
+    /** Every accepted type. Only x86-64 types of at least 4 GB: the stack does not fit in less. */
+    readonly serverTypes: Readonly<Record<string, ServerSize>>;
+}
+
+/** One inbound allowance at the cloud firewall. Everything not listed is dropped. */
+export interface InboundRule {
+    /** Shown in the cloud console next to the rule. */
+    readonly description: string;
+    readonly protocol: "tcp" | "udp";
+    readonly port: number;
+    /** Canonical CIDR blocks, IPv4 and IPv6 mixed. */
+    readonly sourceCidrs: readonly string[];
+}
+
+/** Everything a provider needs to create the host. */
+export interface HostRequest {
+    /** Resource names derive from it (`<name>-server`, `<name>-firewall`, ...). */
+    readonly name: string;
+    readonly region: string;
+    readonly serverType: string;
+    readonly osImage: OsImage;
+    /** The rendered `#cloud-config`. Changing it replaces the server. */
+    readonly userData: pulumi.Input<string>;
+    /** OpenSSH public key of the program's deploy key, registered with the cloud. */
+    readonly deployPublicKey: pulumi.Input<string>;
+    /** The complete inbound policy of the cloud firewall. */
+    readonly inboundRules: readonly InboundRule[];
+    /** Give the server a public IPv6 address too. */
+    readonly ipv6: boolean;
+    /** Protect the server and its address from deletion (Pulumi `protect` plus the cloud's own locks). */
+    readonly protect: boolean;
+}
+
+/** What a provider hands back: the addresses the rest of the program connects to. */
+export interface ProvisionedHost {
+    /** The static public IPv4 address: survives a server replacement. */
+    readonly publicIp: pulumi.Output<string>;
+    /** The cloud's id of the current server; changes when the server is replaced. */
+    readonly serverId: pulumi.Output<string>;
+}
+
+/** One cloud behind the common interface. */
+export interface CloudProvider {
+    readonly catalog: CloudCatalog;
+    /** Creates key, firewall, static IP and server as children of `parent`. */
+    createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedHost;
+}

@@ -1,0 +1,70 @@
+// Runs the real tools that consume our rendered files. They are installed by `.ci/run`:
+// Debian 12's packages system-wide, and Debian 13's cloud-init, dockerd and fail2ban unpacked
+// under .tools/debian13 (the default osImage is Debian 13, so its parsers have the last word).
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ROOT } from "../fixtures";
+
+export const DEBIAN13 = process.env.OPENCLAW_DEBIAN13_TOOLS ?? path.join(ROOT, ".tools", "debian13");
+const DEBIAN13_PYTHONPATH = path.join(DEBIAN13, "usr", "lib", "python3", "dist-packages");
+/** Debian's own python: the unpacked Python tools use the dependencies Debian installed for it. */
+const DEBIAN_PYTHON = "/usr/bin/python3";
+
+export interface RunResult {
+    readonly status: number | null;
+    readonly output: string;
+}
+
+/** Runs a command; fails the test with an install hint when the tool is missing. */
+export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunResult {
+    assert.ok(fs.existsSync(command), `${command} is missing; run \`bash .ci/run\` (or its install steps) first`);
+    const result = spawnSync(command, args, { encoding: "utf8", env: { ...process.env, ...env } });
+    return { status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+}
+
+/** Like `run`, but the command must succeed. */
+export function ok(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
+    const result = run(command, args, env);
+    assert.strictEqual(result.status, 0, `${path.basename(command)} ${args.join(" ")} failed:\n${result.output}`);
+    return result.output;
+}
+
+const tempDirs: string[] = [];
+process.on("exit", () => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+/** A fresh temporary directory, removed when the process exits. */
+export function tempDir(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `openclaw-${prefix}-`));
+    tempDirs.push(dir);
+    return dir;
+}
+
+/** `cloud-init schema` of Debian 12 (system) or Debian 13 (unpacked). */
+export function cloudInitSchema(release: 12 | 13, file: string): RunResult {
+    if (release === 12) return run("/usr/bin/cloud-init", ["schema", "--config-file", file]);
+    const main = "import sys; from cloudinit.cmd.main import main; sys.exit(main())";
+    assert.ok(fs.existsSync(DEBIAN13_PYTHONPATH), `Debian 13's cloud-init is missing under ${DEBIAN13}; run \`bash .ci/run\``);
+    return run(DEBIAN_PYTHON, ["-c", main, "schema", "--config-file", file], {
+        PYTHONPATH: DEBIAN13_PYTHONPATH,
+    });
+}
+
+/** `fail2ban-client` of Debian 12 (system) or Debian 13 (unpacked). */
+export function fail2banClient(release: 12 | 13, args: readonly string[]): RunResult {
+    if (release === 12) return run("/usr/bin/fail2ban-client", args);
+    return run(DEBIAN_PYTHON, [path.join(DEBIAN13, "usr", "bin", "fail2ban-client"), ...args], { PYTHONPATH: DEBIAN13_PYTHONPATH });
+}
+
+/** The stock /etc/fail2ban of a release, copied so a jail can be added. */
+export function fail2banConfigCopy(release: 12 | 13): string {
+    const dir = tempDir(`fail2ban${release}`);
+    const source = release === 12 ? "/etc/fail2ban" : path.join(DEBIAN13, "etc", "fail2ban");
+    assert.ok(fs.existsSync(source), `${source} is missing; run \`bash .ci/run\``);
+    fs.cpSync(source, dir, { recursive: true });
+    return dir;
+}
+
+export const DOCKERD_13 = path.join(DEBIAN13, "usr", "sbin", "dockerd");

@@ -1,0 +1,139 @@
+// The one place that installs Pulumi mocks (mocha loads every spec before running any, so a
+// second `setMocks` would silently replace the first). Every resource registered is recorded
+// with its inputs, and every secret the mocks generate is remembered, so tests can assert on
+// both "what was created" and "where a secret went".
+import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    /** The id the mocks gave it: stable for a type and name, numeric as hcloud and DigitalOcean ids are. */
+    readonly id: string;
+    /** Inputs as the engine received them, secrets unwrapped. */
+    readonly inputs: Record<string, any>;
+}
+
+/** Resources registered since the last `resetMocks()`. */
+export const recorded: RecordedResource[] = [];
+/** Every secret value the mocks generated (passwords, random bytes, private keys). */
+export const generatedSecrets: string[] = [];
+
+export function resetMocks(): void {
+    recorded.length = 0;
+}
+
+/** Secret inputs reach the mock monitor wrapped; tests want plain values. */
+export function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object") {
+        if (value[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return unwrapSecrets(value.value);
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+/**
+ * Ids derived from type and name, so two runs of the same program give the same ids and a test can
+ * compare their inputs. Numeric, because hcloud and DigitalOcean ids are numbers the program converts.
+ */
+export function mockId(type: string, name: string): string {
+    return String(parseInt(crypto.createHash("sha256").update(`${type}::${name}`).digest("hex").slice(0, 8), 16));
+}
+
+function secret(value: string): string {
+    generatedSecrets.push(value);
+    return value;
+}
+
+function openSshPublicKey(publicKey: crypto.KeyObject): string {
+    const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
+    const type = Buffer.from("ssh-ed25519");
+    const blob = Buffer.concat([u32(type.length), type, u32(raw.length), raw]);
+    return `ssh-ed25519 ${blob.toString("base64")}\n`;
+}
+
+function u32(n: number): Buffer {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+}
+
+/** Outputs the real providers compute and the program reads. */
+function computedOutputs(type: string, inputs: Record<string, any>, id: string): Record<string, any> {
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword":
+            return { result: secret(crypto.randomBytes(64).toString("base64url").replace(/[-_]/g, "").slice(0, inputs.length)) };
+        case "random:index/randomBytes:RandomBytes": {
+            const bytes = crypto.randomBytes(inputs.length);
+            return { base64: secret(bytes.toString("base64")), hex: secret(bytes.toString("hex")) };
+        }
+        case "tls:index/privateKey:PrivateKey": {
+            const { publicKey, privateKey } = crypto.generateKeyPairSync("ed25519");
+            const pem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+            return { privateKeyOpenssh: secret(pem), privateKeyPem: secret(pem), publicKeyOpenssh: openSshPublicKey(publicKey) };
+        }
+        case "hcloud:index/primaryIp:PrimaryIp":
+            return { ipAddress: "198.51.100.10" };
+        case "digitalocean:index/reservedIp:ReservedIp":
+            return { ipAddress: "198.51.100.20" };
+        case "digitalocean:index/sshKey:SshKey":
+            return { fingerprint: `fp:${id}` };
+        case "aws:ec2/eip:Eip":
+            return { publicIp: "198.51.100.30", allocationId: `eipalloc-${id}` };
+        case "aws:ec2/keyPair:KeyPair":
+            return { keyName: `key-${id}` };
+        case "aws:ec2/vpc:Vpc":
+            return inputs.assignGeneratedIpv6CidrBlock ? { ipv6CidrBlock: "2001:db8:42:ff00::/56" } : {};
+        default:
+            return {};
+    }
+}
+
+pulumi.runtime.setMocks(
+    {
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            const id = mockId(args.type, args.name);
+            const inputs = unwrapSecrets(args.inputs);
+            recorded.push({ type: args.type, name: args.name, id, inputs });
+            return { id, state: { ...args.inputs, ...computedOutputs(args.type, inputs, id) } };
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            if (args.token === "aws:ec2/getAmi:getAmi") {
+                return { id: "ami-0123456789abcdef0", name: "debian-13-amd64-20261101-2300", architecture: "x86_64" };
+            }
+            return {};
+        },
+    },
+    "openclaw",
+    "dev",
+    false,
+);
+
+/** The value of an output, once the mocks resolved it. */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}
+
+/** Resources of one type, in registration order. */
+export function ofType(type: string): RecordedResource[] {
+    return recorded.filter((r) => r.type === type);
+}
+
+/** The single resource of a type; fails loudly when there are none or several. */
+export function single(type: string): RecordedResource {
+    const found = ofType(type);
+    if (found.length !== 1) {
+        throw new Error(`expected exactly one ${type}, found ${found.length}: ${recorded.map((r) => r.type).join(", ")}`);
+    }
+    return found[0];
+}
+
+/** Resolves once the mocks have stopped registering resources (registration is asynchronous). */
+export async function settled(): Promise<void> {
+    let count = -1;
+    while (count !== recorded.length) {
+        count = recorded.length;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+}

@@ -1,0 +1,59 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { ofType, resetMocks, settled, valueOf } from "../mocks";
+import { CloudName } from "../../providers";
+import { devConfigFor, SECRET_KEYS } from "../fixtures";
+
+const INDEX = require.resolve("../../index");
+
+/** Runs `index.ts` as `pulumi up` would, with the dev stack's config moved to `cloud`. */
+function runProgram(cloud: CloudName): Record<string, pulumi.Output<any> | string> {
+    resetMocks();
+    pulumi.runtime.setAllConfig(devConfigFor(cloud), SECRET_KEYS);
+    delete require.cache[INDEX];
+    return require(INDEX);
+}
+
+const EXPORTS = ["cloud", "serverIp", "sshCommand", "gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey"];
+const SECRET_EXPORTS = ["gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey"];
+
+const expected: Record<CloudName, { server: string; firewall: string; staticIp: string }> = {
+    hetzner: { server: "hcloud:index/server:Server", firewall: "hcloud:index/firewall:Firewall", staticIp: "hcloud:index/primaryIp:PrimaryIp" },
+    digitalocean: {
+        server: "digitalocean:index/droplet:Droplet",
+        firewall: "digitalocean:index/firewall:Firewall",
+        staticIp: "digitalocean:index/reservedIp:ReservedIp",
+    },
+    aws: { server: "aws:ec2/instance:Instance", firewall: "aws:ec2/securityGroup:SecurityGroup", staticIp: "aws:ec2/eip:Eip" },
+};
+
+describe("the program (index.ts) with the dev stack's config", () => {
+    after(() => pulumi.runtime.setAllConfig({}));
+
+    for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
+        it(`on ${cloud}: registers a server, a firewall and a static IP, and exports the outputs`, async () => {
+            const outputs = runProgram(cloud);
+            assert.deepStrictEqual(Object.keys(outputs).sort(), [...EXPORTS].sort());
+            assert.strictEqual(outputs.cloud, cloud);
+            const ip = await valueOf(outputs.serverIp as pulumi.Output<string>);
+            assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+            assert.strictEqual(await valueOf(outputs.sshCommand as pulumi.Output<string>), `ssh -p 9922 deploy@${ip}`);
+            for (const name of SECRET_EXPORTS) {
+                assert.strictEqual(await pulumi.isSecret(outputs[name] as pulumi.Output<string>), true, `${name} must be secret`);
+            }
+            await settled();
+            for (const type of Object.values(expected[cloud])) {
+                assert.strictEqual(ofType(type).length, 1, `one ${type}`);
+            }
+            assert.strictEqual(ofType("openclaw:index:Deployment").length, 1);
+        });
+    }
+
+    it("creates nothing when the config is invalid", () => {
+        resetMocks();
+        pulumi.runtime.setAllConfig({ ...devConfigFor("hetzner"), "openclaw:sshPort": "99999" }, SECRET_KEYS);
+        delete require.cache[INDEX];
+        assert.throws(() => require(INDEX), /openclaw:sshPort is "99999"/);
+        assert.strictEqual(ofType("hcloud:index/server:Server").length, 0);
+    });
+});

@@ -1,0 +1,67 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { DEFAULTS, parseSettings, PROJECT } from "../../components/settings";
+import { devConfigFor, ROOT, SECRET_KEYS } from "../fixtures";
+
+const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+const projectText = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
+
+/** The keys Pulumi's project schema cannot type (objects); Pulumi.yaml documents them in comments. */
+const OBJECT_KEYS = ["llmApiKeys", "models"];
+
+/** Every key the parser reads, found by watching it read a complete config. */
+function keysTheParserReads(): string[] {
+    const read = new Set<string>();
+    const values = devConfigFor("hetzner");
+    parseSettings({
+        get: (key) => {
+            read.add(key);
+            return values[key];
+        },
+        isSecret: (key) => SECRET_KEYS.includes(key),
+    });
+    return [...read].filter((key) => key.startsWith(`${PROJECT}:`)).map((key) => key.slice(PROJECT.length + 1));
+}
+
+describe("Pulumi.yaml", () => {
+    it("is the openclaw project on the nodejs runtime", () => {
+        assert.strictEqual(project.name, PROJECT);
+        assert.strictEqual(project.runtime.name, "nodejs");
+    });
+
+    it("declares every key the program reads, with a type and a description", () => {
+        const declared = project.config as Record<string, { type: string; description: string }>;
+        for (const key of keysTheParserReads()) {
+            if (OBJECT_KEYS.includes(key)) {
+                assert.ok(new RegExp(`^#\\s+${key}\\s`, "m").test(projectText), `${key} is documented in Pulumi.yaml`);
+                continue;
+            }
+            assert.ok(declared[key], `${key} is declared under config:`);
+            assert.ok(["string", "integer", "boolean", "array"].includes(declared[key].type), `${key} has a type`);
+            assert.ok(declared[key].description?.length > 10, `${key} has a description`);
+        }
+        for (const key of Object.keys(declared)) {
+            assert.ok(keysTheParserReads().includes(key), `${key} is declared but the program never reads it`);
+        }
+    });
+
+    it("declares the same defaults the program applies", () => {
+        const declared = project.config as Record<string, { default?: unknown }>;
+        const expected: Record<string, unknown> = { ...DEFAULTS, ingress: DEFAULTS.ingress };
+        delete expected.models;
+        for (const [key, value] of Object.entries(expected)) {
+            assert.deepStrictEqual(declared[key]?.default, value, `default of ${key}`);
+        }
+        for (const [key, spec] of Object.entries(declared)) {
+            if (spec.default !== undefined) assert.ok(key in expected, `${key} has a default in Pulumi.yaml the program does not know`);
+        }
+    });
+
+    it("marks the secret keys secret", () => {
+        for (const key of SECRET_KEYS.map((k) => k.slice(PROJECT.length + 1)).filter((k) => !OBJECT_KEYS.includes(k))) {
+            assert.strictEqual(project.config[key].secret, true, `${key} is declared secret`);
+        }
+    });
+});
