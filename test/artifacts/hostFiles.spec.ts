@@ -6,6 +6,8 @@ import { DOCKER_KEY_FINGERPRINT } from "../../cloud-init/docker";
 import { HOST_PATHS } from "../../cloud-init/paths";
 import { renderUserData, UserDataInput } from "../../cloud-init/userData";
 import { hostReadyScript } from "../../components/hostReady";
+import { ROOT } from "../fixtures";
+import { expectedSshd, pickSshd } from "../hardening";
 import { cloudInitSchema, DOCKERD_13, fail2banClient, fail2banConfigCopy, ok, run, tempDir } from "./tools";
 
 const DEPLOY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMq3yOd3x0dgDuqPCAbqC1yNnZu7jB0V0zSxvSt1xQ+3 openclaw-deploy";
@@ -69,10 +71,9 @@ function sshdConfigWith(dropIn: string, dir: string): string {
     return config;
 }
 
-/** The effective sshd settings, as `sshd -T` prints them for a connection by `user`. */
-function effectiveSshd(config: string, user: string): Record<string, string> {
-    const out = ok("/usr/sbin/sshd", ["-T", "-f", config, "-C", `user=${user},host=client.example,addr=203.0.113.7`]);
-    return Object.fromEntries(out.split("\n").filter(Boolean).map((l) => [l.split(" ")[0], l.slice(l.indexOf(" ") + 1)]));
+/** `sshd -T` output for a connection by `user`. */
+function effectiveSshd(config: string, user: string): string {
+    return ok("/usr/sbin/sshd", ["-T", "-f", config, "-C", `user=${user},host=client.example,addr=203.0.113.7`]);
 }
 
 describe("rendered host files, checked by the tools that consume them", function () {
@@ -96,39 +97,8 @@ describe("rendered host files, checked by the tools that consume them", function
             it("sshd -t accepts the drop-in, and sshd -T shows every hardening setting", () => {
                 const config = sshdConfigWith(rendered.file(HOST_PATHS.sshdStaged), rendered.dir);
                 ok("/usr/sbin/sshd", ["-t", "-f", config]);
-                const sshd = effectiveSshd(config, "deploy");
-                assert.deepStrictEqual(
-                    {
-                        port: sshd.port,
-                        permitrootlogin: sshd.permitrootlogin,
-                        passwordauthentication: sshd.passwordauthentication,
-                        kbdinteractiveauthentication: sshd.kbdinteractiveauthentication,
-                        pubkeyauthentication: sshd.pubkeyauthentication,
-                        maxauthtries: sshd.maxauthtries,
-                        allowusers: sshd.allowusers,
-                        x11forwarding: sshd.x11forwarding,
-                        allowagentforwarding: sshd.allowagentforwarding,
-                        allowtcpforwarding: sshd.allowtcpforwarding,
-                        permittunnel: sshd.permittunnel,
-                        clientaliveinterval: sshd.clientaliveinterval,
-                        clientalivecountmax: sshd.clientalivecountmax,
-                    },
-                    {
-                        port: String(host.sshPort),
-                        permitrootlogin: "no",
-                        passwordauthentication: "no",
-                        kbdinteractiveauthentication: "no",
-                        pubkeyauthentication: "yes",
-                        maxauthtries: "3",
-                        allowusers: "deploy",
-                        x11forwarding: "no",
-                        allowagentforwarding: "no",
-                        allowtcpforwarding: "no",
-                        permittunnel: "no",
-                        clientaliveinterval: "300",
-                        clientalivecountmax: "2",
-                    },
-                );
+                const expected = expectedSshd(host.sshPort);
+                assert.deepStrictEqual(pickSshd(effectiveSshd(config, "deploy"), expected), expected);
             });
 
             for (const release of [12, 13] as const) {
@@ -178,6 +148,10 @@ describe("rendered host files, checked by the tools that consume them", function
             }
         });
     }
+
+    it("shellcheck accepts the repository's own scripts (CI and the VM image recipe)", () => {
+        for (const script of [".ci/run", "test/e2e/build-image.sh"]) ok("/usr/bin/shellcheck", ["--severity=style", path.join(ROOT, script)]);
+    });
 
     it("shellcheck accepts the host-ready step as bash runs it", () => {
         const file = path.join(tempDir("ready"), "host-ready.sh");

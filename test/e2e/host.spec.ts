@@ -1,0 +1,189 @@
+// The hardened host as an operator and an attacker see it, on a real Debian 13 VM booted from the
+// program's user data. Each check fails when the hardening it guards regresses.
+import * as assert from "assert";
+import * as net from "net";
+import { HOST_PATHS } from "../../cloud-init/paths";
+import { sysctlValues } from "../../cloud-init/sysctl";
+import { expectedSshd, pickSshd } from "../hardening";
+import { e2e, QEMU_HOST_ADDRESS } from "./fixture";
+
+/** Reads whatever a TCP service says first within `ms`. */
+function banner(port: number, ms: number): Promise<string> {
+    return new Promise((resolve) => {
+        let received = "";
+        const socket = net.connect(port, "127.0.0.1");
+        const done = () => {
+            socket.destroy();
+            resolve(received);
+        };
+        socket.on("data", (chunk) => {
+            received += chunk.toString("latin1");
+            if (received.includes("\n")) done();
+        });
+        socket.on("error", done);
+        socket.on("close", done);
+        setTimeout(done, ms);
+    });
+}
+
+describe("the hardened host (Debian 13 VM)", () => {
+    describe("SSH", () => {
+        // The checks below fail logins from the test's own address on purpose; exempt it from
+        // fail2ban meanwhile, or the test would ban itself. The ban is proven on another source below.
+        before(() => e2e().vm.sudo(`fail2ban-client set sshd addignoreip ${QEMU_HOST_ADDRESS}`));
+        after(() => e2e().vm.sudo(`fail2ban-client set sshd delignoreip ${QEMU_HOST_ADDRESS}`));
+
+        it("answers as deploy on the hardened port", () => {
+            const { vm, settings } = e2e();
+            const result = vm.ssh("id -un && hostname");
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.strictEqual(result.stdout, "deploy\nopenclaw-e2e\n");
+            const listeners = vm.sudo("ss -Htln");
+            assert.match(listeners, new RegExp(`:${settings.host.sshPort}\\s`), "sshd listens on the hardened port");
+        });
+
+        it("has nothing listening on port 22, and nothing answers there from outside", async () => {
+            const { vm } = e2e();
+            const listeners = vm.sudo("ss -Htln");
+            assert.ok(!/[:\]]22\s/.test(listeners), `something listens on 22:\n${listeners}`);
+            const said = await banner(vm.port22HostPort, 8000);
+            assert.ok(!said.startsWith("SSH-"), `port 22 answered: ${said}`);
+        });
+
+        it("refuses root", () => {
+            const result = e2e().vm.attempt("root", []);
+            assert.notStrictEqual(result.status, 0);
+            assert.match(result.stderr, /Permission denied/);
+        });
+
+        it("refuses password and keyboard-interactive authentication: only publickey is offered", () => {
+            const result = e2e().vm.attempt("deploy", [
+                "-o", "PubkeyAuthentication=no",
+                "-o", "PreferredAuthentications=password,keyboard-interactive",
+            ]);
+            assert.notStrictEqual(result.status, 0);
+            assert.match(result.stderr, /Permission denied \(publickey\)/);
+        });
+
+        it("refuses any user but deploy, even with a valid key", () => {
+            const { vm } = e2e();
+            vm.sudo("useradd -m -s /bin/bash intruder");
+            try {
+                vm.sudo("install -d -m 0700 -o intruder -g intruder /home/intruder/.ssh");
+                vm.sudo("install -m 0600 -o intruder -g intruder /home/deploy/.ssh/authorized_keys /home/intruder/.ssh/authorized_keys");
+                const result = vm.attempt("intruder", []);
+                assert.notStrictEqual(result.status, 0, "intruder got in");
+                assert.match(result.stderr, /Permission denied/);
+            } finally {
+                vm.sudo("userdel -r intruder");
+            }
+        });
+
+        it("runs with every hardening setting (sshd -T)", () => {
+            const { vm, settings } = e2e();
+            const expected = expectedSshd(settings.host.sshPort);
+            const live = vm.sudo(`sshd -T -C user=deploy,host=admin,addr=${QEMU_HOST_ADDRESS}`);
+            assert.deepStrictEqual(pickSshd(live, expected), expected);
+        });
+    });
+
+    describe("first boot", () => {
+        it("cloud-init finished without errors", () => {
+            const status = JSON.parse(e2e().vm.sudo("cloud-init status --format json"));
+            assert.strictEqual(status.status, "done", JSON.stringify(status, null, 2));
+            assert.deepStrictEqual(status.errors, [], JSON.stringify(status, null, 2));
+            assert.deepStrictEqual(status.recoverable_errors ?? {}, {}, JSON.stringify(status, null, 2));
+        });
+
+        it("the hardening marker exists", () => {
+            e2e().vm.sudo(`test -s ${HOST_PATHS.hardenedMarker}`);
+        });
+
+        it("the program's first deploy step (wait for cloud-init) succeeds over SSH", () => {
+            const { hostReady } = e2e();
+            assert.strictEqual(hostReady.status, 0, `${hostReady.stdout}${hostReady.stderr}`);
+            assert.match(hostReady.stdout, /^host hardened/);
+        });
+    });
+
+    describe("firewall", () => {
+        it("UFW is active, denies incoming by default, and its only inbound rule is SSH from the admin block", () => {
+            const { vm, settings } = e2e();
+            const status = vm.sudo("ufw status verbose");
+            assert.match(status, /^Status: active$/m);
+            assert.match(status, /^Default: deny \(incoming\), allow \(outgoing\)/m);
+            const rules = status.split(/^-+\s+-+\s+-+\s*$/m)[1].trim().split("\n").map((line) => line.trim().split(/\s{2,}/));
+            assert.deepStrictEqual(rules, [[`${settings.host.sshPort}/tcp`, "ALLOW IN", QEMU_HOST_ADDRESS, "# ssh from admin"]]);
+        });
+    });
+
+    describe("fail2ban", () => {
+        it("runs the sshd jail", () => {
+            assert.match(e2e().vm.sudo("fail2ban-client status sshd"), /Status for the jail: sshd/);
+        });
+
+        it("bans a source after repeated failed logins (a second source inside the VM)", () => {
+            const { vm, settings } = e2e();
+            const port = settings.host.sshPort;
+            // A network namespace inside the guest plays the attacker at 10.250.0.2; UFW lets it
+            // reach sshd for this test only, so its failures reach the journal.
+            const setup = [
+                "ip netns add oc-attacker",
+                "ip link add oc-veth0 type veth peer name oc-veth1",
+                "ip link set oc-veth1 netns oc-attacker",
+                "ip addr add 10.250.0.1/30 dev oc-veth0",
+                "ip link set oc-veth0 up",
+                "ip netns exec oc-attacker ip addr add 10.250.0.2/30 dev oc-veth1",
+                "ip netns exec oc-attacker ip link set oc-veth1 up",
+                `ufw insert 1 allow proto tcp from 10.250.0.2 to any port ${port} comment e2e-attacker`,
+            ];
+            // `timeout`: once the ban lands mid-attempt, the client would otherwise wait on a dead session.
+            const attempt = (user: string) =>
+                `timeout 10 ip netns exec oc-attacker ssh -p ${port} -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 ${user}@10.250.0.1 true`;
+            const attack = `for i in 1 2 3 4 5 6; do ${attempt("nobody-$i")}; done; true`;
+            try {
+                vm.sudo(`sh -c '${setup.join(" && ")}'`);
+                vm.sudo(`sh -c '${attack}'`);
+                let jail = "";
+                for (let i = 0; i < 30 && !jail.includes("10.250.0.2"); i++) {
+                    jail = vm.sudo("fail2ban-client status sshd");
+                    if (!jail.includes("10.250.0.2")) vm.sudo("sleep 2");
+                }
+                assert.match(jail, /Banned IP list:.*10\.250\.0\.2/, jail);
+                const blocked = vm.ssh(`sudo ${attempt("nobody")} 2>&1; true`);
+                assert.match(blocked.stdout, /Connection refused|timed out|unreachable/i, "the banned source can no longer connect");
+            } finally {
+                vm.ssh(
+                    `sudo sh -c 'fail2ban-client set sshd unbanip 10.250.0.2; ufw delete allow proto tcp from 10.250.0.2 to any port ${port}; ip netns del oc-attacker; ip link del oc-veth0' >/dev/null 2>&1; true`,
+                );
+            }
+        });
+    });
+
+    describe("kernel, Docker and upgrades", () => {
+        it("the sysctl values are live", () => {
+            const { vm, settings } = e2e();
+            const expected = sysctlValues(settings.host.ipv6);
+            const keys = Object.keys(expected);
+            const live = vm.sudo(`sysctl -n ${keys.join(" ")}`).trim().split("\n");
+            assert.deepStrictEqual(Object.fromEntries(keys.map((key, i) => [key, live[i]?.trim()])), expected);
+        });
+
+        it("dockerd runs with the rendered daemon.json", () => {
+            const info = JSON.parse(e2e().vm.sudo("docker info --format '{{json .}}'"));
+            assert.strictEqual(info.LoggingDriver, "json-file");
+            assert.strictEqual(info.LiveRestoreEnabled, true);
+            assert.match(e2e().vm.sudo("docker compose version"), /Docker Compose version v?2\./);
+        });
+
+        it("unattended upgrades are enabled with the configured reboot window", () => {
+            const { vm, settings } = e2e();
+            const apt = vm.sudo("apt-config dump");
+            assert.ok(apt.includes('APT::Periodic::Unattended-Upgrade "1";'), "periodic unattended upgrades");
+            assert.ok(apt.includes('Unattended-Upgrade::Automatic-Reboot "true";'));
+            assert.ok(apt.includes(`Unattended-Upgrade::Automatic-Reboot-Time "${settings.host.autoRebootTime}";`));
+            assert.strictEqual(vm.sudo("systemctl is-enabled unattended-upgrades").trim(), "enabled");
+            assert.strictEqual(vm.sudo("systemctl is-enabled apt-daily-upgrade.timer").trim(), "enabled");
+        });
+    });
+});

@@ -1,0 +1,223 @@
+// A Debian 13 VM under QEMU (software emulation), booted from the program's own user data.
+// One VM per test run, shared by every e2e suite; stopped on every exit path.
+import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+
+const BUILD_SCRIPT = path.join(__dirname, "build-image.sh");
+const CACHE_ROOT = process.env.OPENCLAW_E2E_CACHE ?? path.join(os.homedir(), ".cache", "openclaw-e2e");
+
+/** The base image's files, built once per recipe. */
+export interface BaseImage {
+    readonly dir: string;
+    readonly kernel: string;
+    readonly initrd: string;
+    readonly rootfs: string;
+    /** True when this run had to build it. */
+    readonly built: boolean;
+}
+
+/** Builds the image unless one for the same recipe (hash of build-image.sh) is cached. */
+export function ensureImage(log: (line: string) => void): BaseImage {
+    const recipe = crypto.createHash("sha256").update(fs.readFileSync(BUILD_SCRIPT)).digest("hex").slice(0, 16);
+    const dir = path.join(CACHE_ROOT, `debian13-${recipe}`);
+    const files = { dir, kernel: path.join(dir, "vmlinuz"), initrd: path.join(dir, "initrd.img"), rootfs: path.join(dir, "root.img") };
+    if (fs.existsSync(path.join(dir, "complete"))) {
+        log(`reusing the cached image ${dir}`);
+        return { ...files, built: false };
+    }
+    const staging = `${dir}.partial`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    log(`building the Debian 13 image into ${dir} (about two minutes)`);
+    let lastError: unknown;
+    // The build downloads packages; retry it, and only it, when the network hiccups.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+        try {
+            execFileSync("bash", [BUILD_SCRIPT, staging], { stdio: ["ignore", "inherit", "inherit"] });
+            lastError = undefined;
+            break;
+        } catch (error) {
+            lastError = error;
+            log(`image build attempt ${attempt} failed`);
+            fs.rmSync(staging, { recursive: true, force: true });
+        }
+    }
+    if (lastError) throw lastError;
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(staging, dir);
+    fs.writeFileSync(path.join(dir, "complete"), `${recipe}\n`);
+    return { ...files, built: true };
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.unref();
+        server.on("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+export interface VmOptions {
+    readonly image: BaseImage;
+    readonly userData: string;
+    /** The guest's SSH port after hardening. */
+    readonly sshPort: number;
+    readonly memoryMiB?: number;
+}
+
+export interface CommandResult {
+    readonly status: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+/** A running VM with host ports forwarded on 127.0.0.1 only. */
+export class Vm {
+    readonly workDir: string;
+    readonly startedAt: number;
+    /** Host port forwarded to the guest's hardened SSH port. */
+    readonly sshHostPort: number;
+    /** Host port forwarded to the guest's port 22, to show nothing answers there. */
+    readonly port22HostPort: number;
+    readonly consoleLog: string;
+    readonly privateKey: string;
+    readonly publicKey: string;
+    private readonly qemu: ChildProcess;
+    private readonly controlPath: string;
+    private stopped = false;
+
+    static async start(options: VmOptions & { readonly keyDir: string }): Promise<Vm> {
+        return new Vm(options, await freePort(), await freePort());
+    }
+
+    private constructor(options: VmOptions & { readonly keyDir: string }, sshHostPort: number, port22HostPort: number) {
+        this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-vm-"));
+        this.sshHostPort = sshHostPort;
+        this.port22HostPort = port22HostPort;
+        this.privateKey = path.join(options.keyDir, "id_ed25519");
+        this.publicKey = `${this.privateKey}.pub`;
+        this.consoleLog = path.join(this.workDir, "console.log");
+        this.controlPath = path.join(this.workDir, "ssh-control");
+
+        fs.writeFileSync(path.join(this.workDir, "user-data"), options.userData);
+        fs.writeFileSync(path.join(this.workDir, "meta-data"), "instance-id: openclaw-e2e\nlocal-hostname: openclaw-e2e\n");
+        execFileSync("cloud-localds", [path.join(this.workDir, "seed.img"), path.join(this.workDir, "user-data"), path.join(this.workDir, "meta-data")]);
+        // A copy-on-write overlay keeps the cached base image pristine.
+        const overlay = path.join(this.workDir, "overlay.qcow2");
+        execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", options.image.rootfs, overlay]);
+
+        this.startedAt = Date.now();
+        this.qemu = spawn(
+            "qemu-system-x86_64",
+            [
+                "-accel", "tcg,thread=multi",
+                "-cpu", "max",
+                "-smp", "2",
+                "-m", String(options.memoryMiB ?? 2048),
+                "-nographic",
+                "-serial", `file:${this.consoleLog}`,
+                "-monitor", "none",
+                "-kernel", options.image.kernel,
+                "-initrd", options.image.initrd,
+                "-append", "root=LABEL=oc-root rw console=ttyS0 net.ifnames=0",
+                "-drive", `file=${overlay},if=virtio,format=qcow2`,
+                "-drive", `file=${path.join(this.workDir, "seed.img")},if=virtio,format=raw,readonly=on`,
+                "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${sshHostPort}-:${options.sshPort},hostfwd=tcp:127.0.0.1:${port22HostPort}-:22`,
+                "-device", "virtio-net-pci,netdev=net0",
+            ],
+            { stdio: ["ignore", "ignore", "pipe"] },
+        );
+        this.qemu.stderr?.on("data", (chunk) => fs.appendFileSync(path.join(this.workDir, "qemu.log"), chunk));
+        // Never leave a VM behind, whatever ends the process.
+        const stop = () => this.stop();
+        process.once("exit", stop);
+        for (const signal of ["SIGINT", "SIGTERM"] as const) {
+            process.once(signal, () => {
+                stop();
+                process.exit(130);
+            });
+        }
+    }
+
+    get running(): boolean {
+        return !this.stopped && this.qemu.exitCode === null;
+    }
+
+    /** Base ssh arguments: the test's key, no host key prompts, one multiplexed connection. */
+    sshArgs(user = "deploy", extra: readonly string[] = []): string[] {
+        return [
+            "-i", this.privateKey,
+            "-p", String(this.sshHostPort),
+            "-o", "IdentitiesOnly=yes",
+            "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "LogLevel=ERROR",
+            "-o", "ConnectTimeout=20",
+            "-o", "BatchMode=yes",
+            ...extra,
+            `${user}@127.0.0.1`,
+        ];
+    }
+
+    /**
+     * Runs a command as `deploy` over the shared connection. UFW's `limit` would cut off many
+     * separate connections; the tests keep to one multiplexed one, as a deploy should.
+     */
+    ssh(command: string, options: { input?: string; timeoutMs?: number } = {}): CommandResult {
+        const mux = ["-o", "ControlMaster=auto", "-o", `ControlPath=${this.controlPath}`, "-o", "ControlPersist=600"];
+        const result = spawnSync("ssh", [...this.sshArgs("deploy", mux), command], {
+            encoding: "utf8",
+            input: options.input,
+            timeout: options.timeoutMs ?? 15 * 60 * 1000,
+        });
+        return { status: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+    }
+
+    /** Like `ssh`, but the command must succeed; returns its stdout. */
+    sudo(command: string): string {
+        const result = this.ssh(`sudo ${command}`);
+        if (result.status !== 0) {
+            throw new Error(`\`sudo ${command}\` exited ${result.status}:\n${result.stdout}${result.stderr}`);
+        }
+        return result.stdout;
+    }
+
+    /** A one-off connection attempt with its own options (for the refusal checks). */
+    attempt(user: string, extra: readonly string[], command = "true"): CommandResult {
+        const result = spawnSync("ssh", [...this.sshArgs(user, extra), command], { encoding: "utf8", timeout: 60000 });
+        return { status: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+    }
+
+    /** Waits until `deploy` gets in on the hardened port. */
+    async waitForSsh(timeoutMs: number): Promise<void> {
+        const deadline = Date.now() + timeoutMs;
+        while (Date.now() < deadline) {
+            if (!this.running) throw new Error(`QEMU exited early; see ${this.workDir}/qemu.log and ${this.consoleLog}`);
+            if (this.ssh("true", { timeoutMs: 60000 }).status === 0) return;
+            await new Promise((resolve) => setTimeout(resolve, 10000));
+        }
+        throw new Error(`SSH on the hardened port did not answer within ${timeoutMs / 1000} s; console: ${this.consoleLog}`);
+    }
+
+    /** Whatever the guest's serial console printed last (for failure messages). */
+    consoleTail(lines = 40): string {
+        if (!fs.existsSync(this.consoleLog)) return "";
+        return fs.readFileSync(this.consoleLog, "utf8").split("\n").slice(-lines).join("\n");
+    }
+
+    stop(): void {
+        if (this.stopped) return;
+        this.stopped = true;
+        spawnSync("ssh", ["-o", `ControlPath=${this.controlPath}`, "-O", "exit", "deploy@127.0.0.1"], { stdio: "ignore" });
+        if (this.qemu.exitCode === null) this.qemu.kill("SIGKILL");
+        if (!process.env.OPENCLAW_E2E_KEEP) fs.rmSync(this.workDir, { recursive: true, force: true });
+    }
+}
