@@ -167,6 +167,12 @@ describe("the hardened host (Debian 13 VM)", () => {
             const keys = Object.keys(expected);
             const live = vm.sudo(`sysctl -n ${keys.join(" ")}`).trim().split("\n");
             assert.deepStrictEqual(Object.fromEntries(keys.map((key, i) => [key, live[i]?.trim()])), expected);
+            // Some values are also the kernel's defaults (Debian restricts dmesg already), so check
+            // that the host's file sets each of them too, not only that the value happens to be right.
+            const file = vm.sudo(`cat ${HOST_PATHS.sysctl}`);
+            for (const [key, value] of Object.entries(expected)) {
+                assert.ok(file.includes(`\n${key} = ${value}\n`), `${HOST_PATHS.sysctl} sets ${key} = ${value}`);
+            }
         });
 
         it("dockerd runs with the rendered daemon.json", () => {
