@@ -49,7 +49,7 @@ describe("Pulumi.yaml", () => {
 
     it("declares the same defaults the program applies", () => {
         const declared = project.config as Record<string, { default?: unknown }>;
-        const expected: Record<string, unknown> = { ...DEFAULTS, ingress: DEFAULTS.ingress };
+        const expected: Record<string, unknown> = { ...DEFAULTS };
         delete expected.models;
         for (const [key, value] of Object.entries(expected)) {
             assert.deepStrictEqual(declared[key]?.default, value, `default of ${key}`);
