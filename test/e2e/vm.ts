@@ -16,8 +16,6 @@ export interface BaseImage {
     readonly kernel: string;
     readonly initrd: string;
     readonly rootfs: string;
-    /** True when this run had to build it. */
-    readonly built: boolean;
 }
 
 /** Builds the image unless one for the same recipe (hash of build-image.sh) is cached. */
@@ -27,7 +25,7 @@ export function ensureImage(log: (line: string) => void): BaseImage {
     const files = { dir, kernel: path.join(dir, "vmlinuz"), initrd: path.join(dir, "initrd.img"), rootfs: path.join(dir, "root.img") };
     if (fs.existsSync(path.join(dir, "complete"))) {
         log(`reusing the cached image ${dir}`);
-        return { ...files, built: false };
+        return files;
     }
     const staging = `${dir}.partial`;
     fs.rmSync(staging, { recursive: true, force: true });
@@ -49,7 +47,7 @@ export function ensureImage(log: (line: string) => void): BaseImage {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(staging, dir);
     fs.writeFileSync(path.join(dir, "complete"), `${recipe}\n`);
-    return { ...files, built: true };
+    return files;
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
