@@ -8,6 +8,7 @@ const deployment = new OpenClawDeployment("openclaw", { settings: parseSettings(
 export const cloud = deployment.cloud;
 export const serverIp = deployment.serverIp;
 export const sshCommand = deployment.sshCommand;
+export const gatewayUrl = deployment.gatewayUrl;
 export const gatewayToken = deployment.gatewayToken;
 export const litellmMasterKey = deployment.litellmMasterKey;
 export const backupEncryptionKey = deployment.backupEncryptionKey;

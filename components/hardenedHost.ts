@@ -34,6 +34,8 @@ export function sshInboundRule(host: Pick<HostSettings, "sshPort" | "adminCidrs"
 export class HardenedHost extends pulumi.ComponentResource {
     /** The static public IPv4 address. */
     readonly publicIp: pulumi.Output<string>;
+    /** The server's id at the cloud; it changes only when the server is replaced. */
+    readonly serverId: pulumi.Output<string>;
     /** The rendered user data (no secrets in it). */
     readonly userData: pulumi.Output<string>;
     /** How remote commands reach the host: `deploy` on the hardened SSH port. */
@@ -66,6 +68,7 @@ export class HardenedHost extends pulumi.ComponentResource {
             this,
         );
         this.publicIp = provisioned.publicIp;
+        this.serverId = pulumi.output(provisioned.serverId);
 
         this.connection = {
             host: provisioned.publicIp,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUD_NAMES, CloudName, clouds, OS_IMAGES, OsImage, ServerSize } from "../providers";
 import { isWorldOpen, parseCidr } from "./cidr";
+import { MODEL_PROVIDER_HOSTS, modelProvider } from "./stack/egress";
 
 /** The project's config namespace (`openclaw:cloud`, ...). */
 export const PROJECT = "openclaw";
@@ -381,6 +382,12 @@ function readModels(r: Reader, apiKeyEnvs: readonly string[]): ModelSettings[] {
         }
         if (typeof m.model !== "string" || !/^[a-z0-9_-]+\/\S+$/.test(m.model)) {
             r.problem(`${key}.model`, String(m.model), "it must be a LiteLLM provider/model string such as anthropic/claude-sonnet-4-5");
+        } else if (!MODEL_PROVIDER_HOSTS[modelProvider(m.model)]) {
+            r.problem(
+                `${key}.model`,
+                m.model,
+                `its provider must be one whose API host the egress allowlist knows: ${Object.keys(MODEL_PROVIDER_HOSTS).join(", ")}`,
+            );
         }
         // With no keys at all, that problem is already reported once; do not repeat it per model.
         if (typeof m.apiKeyEnv !== "string" || (apiKeyEnvs.length > 0 && !apiKeyEnvs.includes(m.apiKeyEnv))) {

@@ -14,7 +14,7 @@ function runProgram(cloud: CloudName): Record<string, pulumi.Output<any> | strin
     return require(INDEX);
 }
 
-const EXPORTS = ["cloud", "serverIp", "sshCommand", "gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey"];
+const EXPORTS = ["cloud", "serverIp", "sshCommand", "gatewayUrl", "gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey"];
 const SECRET_EXPORTS = ["gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey"];
 
 const expected: Record<CloudName, { server: string; firewall: string; staticIp: string }> = {
@@ -38,6 +38,8 @@ describe("the program (index.ts) with the dev stack's config", () => {
             const ip = await valueOf(outputs.serverIp as pulumi.Output<string>);
             assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
             assert.strictEqual(await valueOf(outputs.sshCommand as pulumi.Output<string>), `ssh -p 9922 deploy@${ip}`);
+            // The dev stack uses the tunnel to its domain.
+            assert.strictEqual(outputs.gatewayUrl, "https://claw-dev.example.com");
             for (const name of SECRET_EXPORTS) {
                 assert.strictEqual(await pulumi.isSecret(outputs[name] as pulumi.Output<string>), true, `${name} must be secret`);
             }

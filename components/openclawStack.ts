@@ -1,0 +1,82 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { ServerSize } from "../providers";
+import { DeployStep } from "./deployStep";
+import { AppSettings, IngressSettings } from "./settings";
+import { egressAllowlistFor, gatewayUrl, renderStackFiles, stackEnv, StackFileSettings } from "./stack/files";
+import { stackSteps } from "./stack/steps";
+
+export interface OpenClawStackArgs {
+    /** The validated app settings (image, models, egress, channel secrets). */
+    readonly app: AppSettings;
+    /** How the gateway is reached; decides its origins and whether it is published on loopback. */
+    readonly ingress: IngressSettings;
+    /** The server's memory and CPUs; the containers' limits derive from them. */
+    readonly serverSize: ServerSize;
+    /** The generated secrets the `.env` carries. */
+    readonly gatewayToken: pulumi.Input<string>;
+    readonly litellmMasterKey: pulumi.Input<string>;
+    /** How every step reaches the host: `deploy` on the hardened SSH port. */
+    readonly connection: command.types.input.remote.ConnectionArgs;
+    /** The server's id; a new server reruns every step. */
+    readonly serverId: pulumi.Input<string>;
+    /** The host's wait-for-cloud-init step: the first step runs after it. */
+    readonly hostReady: pulumi.Resource;
+}
+
+/** A host name no allowlist here contains: the egress check expects the proxy to refuse it. */
+const REFUSED_PROBE_HOST = "example.com";
+
+/**
+ * The container stack on the host: its files, its secrets and its lifecycle, as an ordered chain
+ * of remote commands. Each reruns only when what it consumes changes.
+ */
+export class OpenClawStack extends pulumi.ComponentResource {
+    readonly steps: readonly DeployStep[];
+    readonly commands: readonly command.remote.Command[];
+    readonly gatewayUrl: string;
+
+    constructor(name: string, args: OpenClawStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("openclaw:index:Stack", name, {}, opts);
+        const app: StackFileSettings = { ...args.app, telegram: args.app.telegramBotToken !== undefined };
+        const allowlist = egressAllowlistFor(app);
+
+        this.steps = stackSteps({
+            files: {
+                ...renderStackFiles(app, args.ingress, args.serverSize),
+                env: stackEnv(args.app, {
+                    gatewayToken: args.gatewayToken,
+                    litellmMasterKey: args.litellmMasterKey,
+                    llmApiKeys: args.app.llmApiKeys,
+                    telegramBotToken: args.app.telegramBotToken,
+                }),
+            },
+            serverId: args.serverId,
+            egressProbe: { allowed: allowlist[0], refused: REFUSED_PROBE_HOST },
+        });
+
+        const commands: command.remote.Command[] = [];
+        let previous: pulumi.Resource = args.hostReady;
+        for (const step of this.steps) {
+            const cmd = new command.remote.Command(
+                `${name}-${step.name}`,
+                {
+                    connection: args.connection,
+                    create: step.script,
+                    delete: step.delete,
+                    stdin: step.stdin,
+                    triggers: [...step.triggers],
+                    // Scripts never print secrets, but standard input may hold them: never log it.
+                    logging: "stdoutAndStderr",
+                },
+                { parent: this, dependsOn: [previous], additionalSecretOutputs: ["stdin"] },
+            );
+            commands.push(cmd);
+            previous = cmd;
+        }
+        this.commands = commands;
+        this.gatewayUrl = gatewayUrl(args.ingress);
+
+        this.registerOutputs({ gatewayUrl: this.gatewayUrl });
+    }
+}

@@ -1,0 +1,180 @@
+// docker-compose.yml: the gateway, LiteLLM, the egress proxy and Redis on internal networks, each
+// with every capability dropped, no new privileges, a read-only root where the image allows it,
+// a healthcheck that works inside its image, and limits sized to the host.
+import * as YAML from "yaml";
+import { EGRESS_PROXY_URL } from "./egress";
+import { egressProxyCommand, EGRESS_ACL_PATH } from "./egressProxy";
+import { GATEWAY_ENV } from "./gatewayConfig";
+import { EGRESS_IMAGE, IMAGES } from "./images";
+import {
+    COMPOSE_PROJECT,
+    GATEWAY_PATHS,
+    GATEWAY_UID,
+    NETWORKS,
+    PORTS,
+    SERVICES,
+    STACK_FILES,
+    STACK_DIR,
+    STATE_VOLUME,
+} from "./layout";
+import { LITELLM_MASTER_KEY_ENV } from "./litellmConfig";
+import { ServiceLimits, StackLimits } from "./limits";
+
+export interface ComposeInput {
+    /** The gateway image (`openclawImage`). */
+    readonly openclawImage: string;
+    readonly limits: StackLimits;
+    /** Provider key variables LiteLLM gets from `.env`. */
+    readonly litellmKeyNames: readonly string[];
+    /** Whether the Telegram channel is configured (the gateway then gets its token). */
+    readonly telegram: boolean;
+    /** Publish the gateway on the host's 127.0.0.1 only, for an SSH tunnel or a host-level proxy. */
+    readonly publishGatewayOnLoopback: boolean;
+}
+
+/** `${NAME}` from `.env`; compose refuses to start when it is missing instead of passing "". */
+const fromEnvFile = (name: string) => `\${${name}:?${name} is missing from ${STACK_FILES.env}}`;
+/** Relative to the compose file, so the stack directory is the only host path it names. */
+const relative = (hostPath: string) => `.${hostPath.slice(STACK_DIR.length)}`;
+
+const hardening = {
+    cap_drop: ["ALL"],
+    security_opt: ["no-new-privileges:true"],
+    restart: "unless-stopped",
+};
+
+function resources(limits: ServiceLimits) {
+    return {
+        deploy: { resources: { limits: { cpus: String(limits.cpus), memory: `${limits.memoryMiB}M`, pids: limits.pids } } },
+    };
+}
+
+function healthcheck(test: string[], startPeriod: string) {
+    return { test, interval: "30s", timeout: "5s", retries: 3, start_period: startPeriod };
+}
+
+const proxyEnvironment = (noProxy: readonly string[]) => ({
+    HTTP_PROXY: EGRESS_PROXY_URL,
+    HTTPS_PROXY: EGRESS_PROXY_URL,
+    http_proxy: EGRESS_PROXY_URL,
+    https_proxy: EGRESS_PROXY_URL,
+    NO_PROXY: [...noProxy, "localhost", "127.0.0.1"].join(","),
+    no_proxy: [...noProxy, "localhost", "127.0.0.1"].join(","),
+});
+
+export function renderCompose(input: ComposeInput): string {
+    const { limits } = input;
+    const gatewayHealth = `fetch('http://127.0.0.1:${PORTS.gateway}/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))`;
+    const litellmHealth = `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORTS.litellm}/health/liveliness', timeout=4)`;
+
+    const compose = {
+        name: COMPOSE_PROJECT,
+        services: {
+            [SERVICES.gateway.service]: {
+                image: input.openclawImage,
+                container_name: SERVICES.gateway.container,
+                command: ["node", "dist/index.js", "gateway", "--bind", "lan", "--port", String(PORTS.gateway)],
+                init: true,
+                user: `${GATEWAY_UID}:${GATEWAY_UID}`,
+                environment: {
+                    HOME: "/home/node",
+                    OPENCLAW_CONFIG_PATH: GATEWAY_PATHS.config,
+                    NODE_OPTIONS: `--max-old-space-size=${limits.gatewayHeapMiB}`,
+                    [GATEWAY_ENV.token]: fromEnvFile(GATEWAY_ENV.token),
+                    [GATEWAY_ENV.litellmKey]: fromEnvFile(LITELLM_MASTER_KEY_ENV),
+                    ...(input.telegram ? { [GATEWAY_ENV.telegramToken]: fromEnvFile(GATEWAY_ENV.telegramToken) } : {}),
+                    ...proxyEnvironment([SERVICES.litellm.container]),
+                },
+                volumes: [
+                    `${STATE_VOLUME}:${GATEWAY_PATHS.state}`,
+                    `${relative(STACK_FILES.gatewayConfigDir)}:${GATEWAY_PATHS.configDir}:ro`,
+                ],
+                read_only: true,
+                tmpfs: ["/tmp:size=256m,mode=1777", `/home/node/.cache:size=128m,uid=${GATEWAY_UID},gid=${GATEWAY_UID},mode=0700`],
+                networks: [NETWORKS.app.name, NETWORKS.proxy.name],
+                ...(input.publishGatewayOnLoopback ? { ports: [`127.0.0.1:${PORTS.gateway}:${PORTS.gateway}`] } : {}),
+                depends_on: {
+                    [SERVICES.litellm.service]: { condition: "service_healthy" },
+                    [SERVICES.egress.service]: { condition: "service_healthy" },
+                },
+                healthcheck: healthcheck(["CMD", "node", "-e", gatewayHealth], "120s"),
+                stop_grace_period: "30s",
+                ...hardening,
+                ...resources(limits.services.gateway),
+            },
+            [SERVICES.litellm.service]: {
+                image: IMAGES.litellm,
+                container_name: SERVICES.litellm.container,
+                command: ["--config", "/app/config.yaml", "--port", String(PORTS.litellm), "--num_workers", "1"],
+                environment: {
+                    [LITELLM_MASTER_KEY_ENV]: fromEnvFile(LITELLM_MASTER_KEY_ENV),
+                    ...Object.fromEntries(input.litellmKeyNames.map((name) => [name, fromEnvFile(name)])),
+                    ...proxyEnvironment([SERVICES.redis.container]),
+                },
+                volumes: [`${relative(STACK_FILES.litellmConfig)}:/app/config.yaml:ro`],
+                // LiteLLM writes to its application directory at start, so its root stays writable.
+                tmpfs: ["/tmp:size=128m"],
+                networks: [NETWORKS.app.name, NETWORKS.cache.name],
+                depends_on: {
+                    [SERVICES.redis.service]: { condition: "service_healthy" },
+                    [SERVICES.egress.service]: { condition: "service_healthy" },
+                },
+                healthcheck: healthcheck(["CMD", "python3", "-c", litellmHealth], "60s"),
+                ...hardening,
+                ...resources(limits.services.litellm),
+            },
+            [SERVICES.egress.service]: {
+                image: EGRESS_IMAGE,
+                build: { context: relative(STACK_FILES.egressBuildDir) },
+                container_name: SERVICES.egress.container,
+                command: egressProxyCommand(),
+                volumes: [`${relative(STACK_FILES.egressAcl)}:${EGRESS_ACL_PATH}:ro`],
+                read_only: true,
+                tmpfs: ["/tmp:size=16m"],
+                networks: [NETWORKS.app.name, NETWORKS.egress.name],
+                healthcheck: healthcheck(["CMD", "nc", "-z", "-w", "2", "127.0.0.1", String(PORTS.egress)], "10s"),
+                ...hardening,
+                ...resources(limits.services.egress),
+            },
+            [SERVICES.redis.service]: {
+                image: IMAGES.redis,
+                container_name: SERVICES.redis.container,
+                // The image's uid/gid for redis: started as that user, its entrypoint needs no chown or su-exec.
+                user: "999:1000",
+                // A cache only: nothing is persisted, so it needs no volume and no password on its own network.
+                command: [
+                    "redis-server",
+                    "--maxmemory",
+                    `${limits.redisMaxMemoryMiB}mb`,
+                    "--maxmemory-policy",
+                    "allkeys-lru",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--protected-mode",
+                    "no",
+                ],
+                read_only: true,
+                tmpfs: ["/data:size=16m,uid=999,gid=1000", "/tmp:size=16m"],
+                networks: [NETWORKS.cache.name],
+                healthcheck: healthcheck(["CMD-SHELL", "redis-cli ping | grep -q PONG"], "10s"),
+                ...hardening,
+                ...resources(limits.services.redis),
+            },
+        },
+        networks: Object.fromEntries(
+            Object.values(NETWORKS).map((network) => [
+                network.name,
+                {
+                    name: `${COMPOSE_PROJECT}-${network.name.replace(/-net$/, "")}`,
+                    driver: "bridge",
+                    internal: network.internal,
+                    ipam: { config: [{ subnet: network.subnet }] },
+                },
+            ]),
+        ),
+        volumes: { [STATE_VOLUME]: { name: STATE_VOLUME } },
+    };
+    return YAML.stringify(compose, { lineWidth: 0, aliasDuplicateObjects: false });
+}

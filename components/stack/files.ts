@@ -1,0 +1,80 @@
+// Every file of the stack from the validated settings: the one place that decides what each
+// renderer gets, so the deploy steps, the tests and the VM test all see the same bytes.
+import * as pulumi from "@pulumi/pulumi";
+import { ServerSize } from "../../providers";
+import { AppSettings, IngressSettings } from "../settings";
+import { renderCompose } from "./compose";
+import { egressAllowlist } from "./egress";
+import { renderEgressAcl, renderEgressDockerfile, renderEgressMainGo } from "./egressProxy";
+import { renderEnvFile } from "./envFile";
+import { GATEWAY_ENV, gatewayOrigins, renderGatewayConfig } from "./gatewayConfig";
+import { PORTS } from "./layout";
+import { LITELLM_MASTER_KEY_ENV, litellmKeyNames, renderLitellmConfig } from "./litellmConfig";
+import { stackLimits } from "./limits";
+import { StackFiles } from "./steps";
+
+/** App settings without their secrets: everything the non-secret files depend on. */
+export type StackFileSettings = Pick<AppSettings, "openclawImage" | "models" | "defaultModel" | "egressDomains"> & {
+    readonly telegram: boolean;
+};
+
+/** The secrets the `.env` carries. */
+export interface StackSecretValues {
+    readonly gatewayToken: pulumi.Input<string>;
+    readonly litellmMasterKey: pulumi.Input<string>;
+    readonly llmApiKeys: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly telegramBotToken?: pulumi.Input<string>;
+}
+
+/** Whether the gateway is published on the host's loopback (SSH tunnel, or a proxy on the host). */
+export function publishesOnLoopback(ingress: Pick<IngressSettings, "mode">): boolean {
+    return ingress.mode === "none" || ingress.mode === "tailscale";
+}
+
+/** Where an operator opens the gateway: the public domain, or the local end of an SSH tunnel. */
+export function gatewayUrl(ingress: Pick<IngressSettings, "mode" | "domain">): string {
+    if ((ingress.mode === "tunnel" || ingress.mode === "caddy") && ingress.domain) return `https://${ingress.domain}`;
+    return `http://127.0.0.1:${PORTS.gateway}`;
+}
+
+export function egressAllowlistFor(app: StackFileSettings): string[] {
+    return egressAllowlist({ models: app.models.map((m) => m.model), telegram: app.telegram, extraDomains: app.egressDomains });
+}
+
+export function renderStackFiles(
+    app: StackFileSettings,
+    ingress: Pick<IngressSettings, "mode" | "domain">,
+    serverSize: ServerSize,
+): Omit<StackFiles, "env"> {
+    return {
+        compose: renderCompose({
+            openclawImage: app.openclawImage,
+            limits: stackLimits(serverSize),
+            litellmKeyNames: litellmKeyNames(app.models),
+            telegram: app.telegram,
+            publishGatewayOnLoopback: publishesOnLoopback(ingress),
+        }),
+        gatewayConfig: renderGatewayConfig({
+            modelNames: app.models.map((m) => m.name),
+            defaultModel: app.defaultModel,
+            allowedOrigins: gatewayOrigins(ingress.mode === "tunnel" || ingress.mode === "caddy" ? ingress.domain : undefined),
+            telegram: app.telegram,
+        }),
+        litellmConfig: renderLitellmConfig(app.models),
+        egressAcl: renderEgressAcl(egressAllowlistFor(app)),
+        egressDockerfile: renderEgressDockerfile(),
+        egressMainGo: renderEgressMainGo(),
+    };
+}
+
+/** The `.env`: the gateway token, LiteLLM's master key, the provider keys the models use, the Telegram token. */
+export function stackEnv(app: Pick<AppSettings, "models">, secrets: StackSecretValues): pulumi.Output<string> {
+    const keyNames = litellmKeyNames(app.models);
+    const values: Record<string, pulumi.Input<string>> = {
+        [GATEWAY_ENV.token]: secrets.gatewayToken,
+        [LITELLM_MASTER_KEY_ENV]: secrets.litellmMasterKey,
+        ...Object.fromEntries(keyNames.map((name) => [name, secrets.llmApiKeys[name]])),
+        ...(secrets.telegramBotToken !== undefined ? { [GATEWAY_ENV.telegramToken]: secrets.telegramBotToken } : {}),
+    };
+    return pulumi.secret(pulumi.all(values).apply((resolved) => renderEnvFile(resolved)));
+}

@@ -1,0 +1,91 @@
+// openclaw.json for the pinned OpenClaw: every key here is one the real schema accepts
+// (`openclaw config validate` checks the rendered file in the artifact tests).
+import { INGRESS_PROXY_ADDRESS, PORTS } from "./layout";
+
+/** The environment variables the gateway resolves its secrets from (SecretRefs, never values). */
+export const GATEWAY_ENV = {
+    token: "OPENCLAW_GATEWAY_TOKEN",
+    litellmKey: "LITELLM_API_KEY",
+    telegramToken: "TELEGRAM_BOT_TOKEN",
+} as const;
+
+/**
+ * Tools the agent may not use. Agent sandboxing is off (see the README), so everything that runs
+ * code or reaches beyond the conversation is denied: shell and code execution, paired devices,
+ * browser and UI surfaces, and self-administration (gateway, plugins, cron).
+ */
+export const DENIED_TOOLS = ["group:runtime", "group:nodes", "group:ui", "group:automation"] as const;
+
+export interface GatewayConfigInput {
+    /** Model names LiteLLM serves (`models[].name`). */
+    readonly modelNames: readonly string[];
+    readonly defaultModel: string;
+    /** Browser origins the Control UI accepts. */
+    readonly allowedOrigins: readonly string[];
+    /** Whether the Telegram channel is configured. */
+    readonly telegram: boolean;
+}
+
+/** The Control UI's origins: the public domain when there is one, else the SSH-tunnel address. */
+export function gatewayOrigins(domain: string | undefined): string[] {
+    return domain ? [`https://${domain}`] : [`http://127.0.0.1:${PORTS.gateway}`, `http://localhost:${PORTS.gateway}`];
+}
+
+const envRef = (id: string) => ({ source: "env", provider: "default", id });
+
+export function renderGatewayConfig(input: GatewayConfigInput): string {
+    const config = {
+        gateway: {
+            mode: "local",
+            bind: "lan",
+            port: PORTS.gateway,
+            auth: {
+                mode: "token",
+                token: envRef(GATEWAY_ENV.token),
+                rateLimit: { maxAttempts: 10, windowMs: 60_000, lockoutMs: 300_000 },
+            },
+            // Only the ingress container's fixed address may set forwarded headers.
+            trustedProxies: [INGRESS_PROXY_ADDRESS],
+            controlUi: { allowedOrigins: [...input.allowedOrigins] },
+            tailscale: { mode: "off" },
+            nodes: { browser: { mode: "off" } },
+        },
+        discovery: { mdns: { mode: "off" } },
+        logging: { level: "info", consoleStyle: "json" },
+        session: { dmScope: "per-channel-peer" },
+        update: { checkOnStart: false },
+        // An exclusive allowlist: the LiteLLM provider, core memory and the channels in use.
+        plugins: { allow: ["litellm", "memory-core", ...(input.telegram ? ["telegram"] : [])] },
+        models: {
+            providers: {
+                litellm: {
+                    baseUrl: `http://openclaw-litellm:${PORTS.litellm}`,
+                    api: "openai-completions",
+                    apiKey: envRef(GATEWAY_ENV.litellmKey),
+                    request: { allowPrivateNetwork: true },
+                    models: input.modelNames.map((name) => ({
+                        id: name,
+                        name: `${name} via LiteLLM`,
+                        contextWindow: 128_000,
+                        maxTokens: 8192,
+                    })),
+                },
+            },
+        },
+        agents: {
+            defaults: {
+                model: { primary: `litellm/${input.defaultModel}` },
+                sandbox: { mode: "off" },
+            },
+        },
+        tools: {
+            deny: [...DENIED_TOOLS],
+            elevated: { enabled: false },
+            fs: { workspaceOnly: true },
+        },
+        ...(input.telegram
+            ? { channels: { telegram: { botToken: envRef(GATEWAY_ENV.telegramToken), dmPolicy: "pairing" } } }
+            : {}),
+    };
+    return `${JSON.stringify(config, null, 2)}\n`;
+}

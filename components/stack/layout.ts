@@ -1,0 +1,69 @@
+// Where the stack lives on the host and how its containers find each other. Every renderer and
+// deploy step reads these names, so a path or an address is defined exactly once.
+
+/** Compose project name: container, network and volume names derive from it. */
+export const COMPOSE_PROJECT = "openclaw";
+
+/** The stack's directory on the host (root-owned, 0700). */
+export const STACK_DIR = "/opt/openclaw";
+
+/** Every file the deploy writes under STACK_DIR. */
+export const STACK_FILES = {
+    compose: `${STACK_DIR}/docker-compose.yml`,
+    /** Every secret, mode 0600; compose interpolates it into the services that need each one. */
+    env: `${STACK_DIR}/.env`,
+    /** Owner marker: which server this stack belongs to (guards `pulumi destroy` on a replaced server). */
+    owner: `${STACK_DIR}/.owner`,
+    /** A directory owned by the gateway's uid, mounted read-only: the gateway reads its config from it. */
+    gatewayConfigDir: `${STACK_DIR}/config/gateway`,
+    gatewayConfig: `${STACK_DIR}/config/gateway/openclaw.json`,
+    litellmConfig: `${STACK_DIR}/config/litellm.yaml`,
+    egressAcl: `${STACK_DIR}/config/egress-acl.yaml`,
+    egressBuildDir: `${STACK_DIR}/build/egress`,
+    egressDockerfile: `${STACK_DIR}/build/egress/Dockerfile`,
+    egressMainGo: `${STACK_DIR}/build/egress/main.go`,
+} as const;
+
+/** The official image runs as `node`, uid/gid 1000. */
+export const GATEWAY_UID = 1000;
+
+/** Ports inside the stack's networks; none is published to the internet. */
+export const PORTS = { gateway: 18789, litellm: 4000, egress: 4750, redis: 6379 } as const;
+
+/** Services by compose name, with their fixed container names (the gateway config and scripts use them). */
+export const SERVICES = {
+    gateway: { service: "gateway", container: "openclaw-gateway" },
+    litellm: { service: "litellm", container: "openclaw-litellm" },
+    egress: { service: "egress", container: "openclaw-egress" },
+    redis: { service: "redis", container: "openclaw-redis" },
+} as const;
+
+export type ServiceKey = keyof typeof SERVICES;
+
+/**
+ * The stack's networks. Fixed subnets in 172.31.240.0/20, clear of the AWS VPC this program
+ * creates (10.42.0.0/16) and of Hetzner's and DigitalOcean's private 10.x ranges.
+ */
+export const NETWORKS = {
+    /** Gateway, LiteLLM and the egress proxy: no route out. */
+    app: { name: "openclaw-net", subnet: "172.31.240.0/24", internal: true },
+    /** LiteLLM and Redis only: the gateway cannot reach the cache. */
+    cache: { name: "cache-net", subnet: "172.31.241.0/24", internal: true },
+    /** The egress proxy's only route to the internet. */
+    egress: { name: "egress-net", subnet: "172.31.242.0/24", internal: false },
+    /** Where an ingress container reaches the gateway. */
+    proxy: { name: "proxy-net", subnet: "172.31.250.0/24", internal: false },
+} as const;
+
+/** The fixed address an ingress container takes on proxy-net: the only proxy the gateway trusts. */
+export const INGRESS_PROXY_ADDRESS = "172.31.250.10";
+
+/** The gateway's state: a named volume, so replacing a container keeps it. */
+export const STATE_VOLUME = "openclaw-state";
+
+/** Where the gateway sees its state and its config. */
+export const GATEWAY_PATHS = {
+    state: "/home/node/.openclaw",
+    configDir: "/etc/openclaw",
+    config: "/etc/openclaw/openclaw.json",
+} as const;
