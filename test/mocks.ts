@@ -129,6 +129,13 @@ export function single(type: string): RecordedResource {
     return found[0];
 }
 
+/** The resource of a type with this name; fails loudly when it is missing. */
+export function named(type: string, name: string): RecordedResource {
+    const found = recorded.find((r) => r.type === type && r.name === name);
+    if (!found) throw new Error(`no ${type} named ${name}; registered: ${ofType(type).map((r) => r.name).join(", ")}`);
+    return found;
+}
+
 /** Resolves once the mocks have stopped registering resources (registration is asynchronous). */
 export async function settled(): Promise<void> {
     let count = -1;

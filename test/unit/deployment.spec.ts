@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { generatedSecrets, resetMocks, settled, single, valueOf } from "../mocks";
+import { generatedSecrets, named, resetMocks, settled, single, valueOf } from "../mocks";
 import { OpenClawDeployment } from "../../components/deployment";
 import { hostReadyScript } from "../../components/hostReady";
 import { parseSettings, Settings } from "../../components/settings";
@@ -109,7 +109,7 @@ for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
         });
 
         it("waits for cloud-init over SSH as deploy on the hardened port, once per server", () => {
-            const step = single("command:remote:Command").inputs;
+            const step = named("command:remote:Command", "openclaw-host-ready").inputs;
             assert.deepStrictEqual(
                 { host: step.connection.host, port: step.connection.port, user: step.connection.user },
                 { host: { hetzner: "198.51.100.10", digitalocean: "198.51.100.20", aws: "198.51.100.30" }[cloud], port: 9922, user: "deploy" },

@@ -1,0 +1,126 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { named, ofType, recorded, resetMocks, settled, single, valueOf } from "../mocks";
+import { OpenClawDeployment } from "../../components/deployment";
+import { parseSettings, Settings } from "../../components/settings";
+import { CloudName } from "../../providers";
+import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
+
+const SERVER: Record<CloudName, string> = {
+    hetzner: "hcloud:index/server:Server",
+    digitalocean: "digitalocean:index/droplet:Droplet",
+    aws: "aws:ec2/instance:Instance",
+};
+
+const STEP_NAMES = [
+    "host-ready",
+    "stack-directories",
+    "stack-secrets",
+    "gateway-config",
+    "litellm-config",
+    "egress-acl",
+    "egress-dockerfile",
+    "egress-main-go",
+    "compose-file",
+    "egress-image",
+    "stack-up",
+    "stack-verify",
+];
+
+function settingsFor(cloud: CloudName, extra: ConfigMap = {}): Settings {
+    return parseSettings(rawConfig(devConfigFor(cloud, { "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN, ...extra }), SECRET_KEYS));
+}
+
+/** Deploys under mocks, recording each child's explicit dependencies by resource name. */
+async function deploy(settings: Settings) {
+    resetMocks();
+    const dependsOn: Record<string, string[]> = {};
+    const deployment = new OpenClawDeployment(
+        "openclaw",
+        { settings, hostName: "openclaw-dev" },
+        {
+            transformations: [
+                (args) => {
+                    const deps = args.opts.dependsOn;
+                    // `__name` is the resource's logical name (a Pulumi internal, stable across versions).
+                    dependsOn[args.name] = (Array.isArray(deps) ? deps : deps ? [deps] : []).map((d) => (d as any).__name);
+                    return undefined;
+                },
+            ],
+        },
+    );
+    await valueOf(pulumi.all(deployment.stack.commands.map((c) => c.id)));
+    await settled();
+    return { deployment, dependsOn, deployPublicKey: (await valueOf(deployment.secrets.deployPublicKey)).trim() };
+}
+
+for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
+    describe(`the container stack on ${cloud} (dev config)`, () => {
+        let result: Awaited<ReturnType<typeof deploy>>;
+        before(async () => {
+            result = await deploy(settingsFor(cloud));
+        });
+
+        it("registers the deploy steps in order, each after the one before, the first after the host is ready", () => {
+            const commands = ofType("command:remote:Command").map((c) => c.name);
+            assert.deepStrictEqual(commands, STEP_NAMES.map((n) => `openclaw-${n}`));
+            for (let i = 1; i < STEP_NAMES.length; i++) {
+                assert.deepStrictEqual(result.dependsOn[`openclaw-${STEP_NAMES[i]}`], [`openclaw-${STEP_NAMES[i - 1]}`], STEP_NAMES[i]);
+            }
+            assert.strictEqual(single("openclaw:index:Stack").name, "openclaw");
+        });
+
+        it("runs every step as deploy on the hardened port of the static IP", () => {
+            const host = named("command:remote:Command", "openclaw-host-ready").inputs.connection.host;
+            for (const name of STEP_NAMES) {
+                const { connection } = named("command:remote:Command", `openclaw-${name}`).inputs;
+                assert.deepStrictEqual({ host: connection.host, port: connection.port, user: connection.user }, { host, port: 9922, user: "deploy" }, name);
+            }
+        });
+
+        it("sends secrets only on standard input and never logs it", () => {
+            const secrets = [...Object.values(TEST_LLM_KEYS), TEST_TELEGRAM_TOKEN];
+            for (const name of STEP_NAMES.slice(1)) {
+                const inputs = named("command:remote:Command", `openclaw-${name}`).inputs;
+                for (const secret of secrets) assert.ok(!JSON.stringify({ ...inputs, stdin: undefined }).includes(secret), `${name} carries a secret outside stdin`);
+                assert.strictEqual(inputs.logging, "stdoutAndStderr", name);
+                assert.strictEqual(inputs.environment, undefined, name);
+            }
+            const env: string = named("command:remote:Command", "openclaw-stack-secrets").inputs.stdin;
+            assert.match(env, /^ANTHROPIC_API_KEY='sk-ant-test-/m);
+            assert.match(env, new RegExp(`^TELEGRAM_BOT_TOKEN='${TEST_TELEGRAM_TOKEN}'$`, "m"));
+        });
+
+        it("exports the gateway URL of the tunnel's domain", () => {
+            assert.strictEqual(result.deployment.gatewayUrl, "https://claw-dev.example.com");
+        });
+    });
+}
+
+describe("app settings never touch the server", () => {
+    const changes: [string, ConfigMap][] = [
+        ["models", { "openclaw:models": '[{"name":"gpt","model":"openai/gpt-5","apiKeyEnv":"OPENAI_API_KEY","maxBudgetUsd":5}]' }],
+        ["openclawImage", { "openclaw:openclawImage": "ghcr.io/openclaw/openclaw:2026.10.1" }],
+        ["egressDomains", { "openclaw:egressDomains": '["api.example.com"]' }],
+        ["llmApiKeys", { "openclaw:llmApiKeys": JSON.stringify({ ...TEST_LLM_KEYS, ANTHROPIC_API_KEY: "sk-ant-rotated-0123456789" }) }],
+        ["telegramBotToken", { "openclaw:telegramBotToken": "9876543210:BBExampleTokenForTestsOnly_abcdefghij" }],
+    ];
+    for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
+        it(`on ${cloud}: ${changes.map(([key]) => key).join(", ")}`, async () => {
+            const base = { "openclaw:llmApiKeys": JSON.stringify(TEST_LLM_KEYS) };
+            // The mocks generate a new deploy key per run; everything else is deterministic.
+            const snapshot = (deployPublicKey: string) => ({
+                server: JSON.stringify(single(SERVER[cloud]).inputs).split(deployPublicKey).join("<deploy key>"),
+                others: recorded
+                    .filter((r) => !r.type.startsWith("command:") && !r.type.startsWith("random:") && !r.type.startsWith("tls:"))
+                    .map((r) => JSON.stringify(r).split(deployPublicKey).join("<deploy key>")),
+            });
+            const before = snapshot((await deploy(settingsFor(cloud, base))).deployPublicKey);
+            for (const [key, change] of changes) {
+                const after = snapshot((await deploy(settingsFor(cloud, { ...base, ...change }))).deployPublicKey);
+                assert.strictEqual(after.server, before.server, `${key} changed the server's inputs`);
+                assert.deepStrictEqual(after.others, before.others, `${key} changed a resource other than a deploy step`);
+            }
+        });
+    }
+});

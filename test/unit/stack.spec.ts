@@ -1,0 +1,350 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { valueOf } from "../mocks";
+import { clouds, CLOUD_NAMES } from "../../providers";
+import { parseSettings, Settings } from "../../components/settings";
+import { renderCompose } from "../../components/stack/compose";
+import { egressAllowlist } from "../../components/stack/egress";
+import { renderEnvFile } from "../../components/stack/envFile";
+import { DENIED_TOOLS } from "../../components/stack/gatewayConfig";
+import { INGRESS_PROXY_ADDRESS, NETWORKS, STACK_FILES } from "../../components/stack/layout";
+import { GATEWAY_MIN_MEMORY_MIB, HOST_MEMORY_SHARE, stackLimits } from "../../components/stack/limits";
+import { gatewayUrl, renderStackFiles, stackEnv, StackFileSettings } from "../../components/stack/files";
+import { StackFiles, stackSteps } from "../../components/stack/steps";
+import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
+
+const SMALL = { vcpus: 2, memoryMiB: 4096 };
+const LARGE = { vcpus: 16, memoryMiB: 65536 };
+
+const APP: StackFileSettings = {
+    openclawImage: "ghcr.io/openclaw/openclaw:2026.9.6",
+    models: [
+        { name: "claude-sonnet", model: "anthropic/claude-sonnet-4-5", apiKeyEnv: "ANTHROPIC_API_KEY", maxBudgetUsd: 50, rpm: 60 },
+        { name: "gpt", model: "openai/gpt-5", apiKeyEnv: "OPENAI_API_KEY" },
+    ],
+    defaultModel: "claude-sonnet",
+    egressDomains: ["api.example.com"],
+    telegram: true,
+};
+
+const compose = (app = APP, mode: "tunnel" | "none" = "tunnel", size = SMALL) =>
+    YAML.parse(renderStackFiles(app, { mode, domain: "claw.example.com" }, size).compose);
+
+describe("stack limits", () => {
+    it("fit every offered server type in 85% of its memory and give the gateway at least its floor", () => {
+        for (const cloud of CLOUD_NAMES) {
+            for (const [type, size] of Object.entries(clouds[cloud].catalog.serverTypes)) {
+                const limits = stackLimits(size);
+                const total = Object.values(limits.services).reduce((sum, s) => sum + s.memoryMiB, 0);
+                assert.ok(total <= size.memoryMiB * HOST_MEMORY_SHARE, `${cloud} ${type}: ${total} MiB of ${size.memoryMiB}`);
+                assert.ok(limits.services.gateway.memoryMiB >= GATEWAY_MIN_MEMORY_MIB, `${cloud} ${type}: gateway too small`);
+                assert.ok(limits.gatewayHeapMiB < limits.services.gateway.memoryMiB, "the V8 heap stays below the cap");
+                for (const service of Object.values(limits.services)) assert.ok(service.cpus <= size.vcpus && service.cpus > 0);
+            }
+        }
+    });
+
+    it("give a 64 GB host's room to the gateway and refuse a host too small for it", () => {
+        assert.ok(stackLimits(LARGE).services.gateway.memoryMiB > 8 * stackLimits(SMALL).services.gateway.memoryMiB);
+        assert.throws(() => stackLimits({ vcpus: 1, memoryMiB: 2048 }), /2048 MiB of memory leaves the gateway \d+ MiB; it needs at least 1536/);
+    });
+});
+
+describe("the compose file", () => {
+    it("hardens every service: no capabilities, no new privileges, a healthcheck, limits, restart", () => {
+        for (const [name, service] of Object.entries<any>(compose().services)) {
+            assert.deepStrictEqual(service.cap_drop, ["ALL"], name);
+            assert.deepStrictEqual(service.security_opt, ["no-new-privileges:true"], name);
+            assert.strictEqual(service.restart, "unless-stopped", name);
+            assert.ok(service.healthcheck?.test?.length > 1, `${name} has a healthcheck`);
+            assert.match(service.deploy.resources.limits.memory, /^\d+M$/, name);
+            assert.ok(service.deploy.resources.limits.pids > 0, name);
+            assert.ok(!service.privileged, name);
+        }
+        const readOnly = Object.entries<any>(compose().services).filter(([, s]) => s.read_only).map(([n]) => n);
+        assert.deepStrictEqual(readOnly.sort(), ["egress", "gateway", "redis"], "LiteLLM alone writes to its image");
+    });
+
+    it("pins every image and builds the egress proxy from the pinned commit", () => {
+        const files = renderStackFiles(APP, { mode: "tunnel", domain: "claw.example.com" }, SMALL);
+        for (const [name, service] of Object.entries<any>(YAML.parse(files.compose).services)) {
+            assert.match(service.image, /:[\w.-]+(@sha256:[0-9a-f]{64})?$|@sha256:[0-9a-f]{64}$/, `${name} image pinned`);
+            assert.doesNotMatch(service.image, /:latest$|:main$|:stable$/, name);
+        }
+        assert.match(files.egressDockerfile, /git fetch -q --depth 1 origin [0-9a-f]{40}/);
+        for (const from of files.egressDockerfile.match(/^FROM .*$/gm) ?? []) assert.match(from, /:\d[\w.-]*( AS \w+)?$/, from);
+    });
+
+    it("puts the services on the seed's networks: internal app and cache networks, egress only through the proxy", () => {
+        const c = compose();
+        assert.strictEqual(c.networks[NETWORKS.app.name].internal, true);
+        assert.strictEqual(c.networks[NETWORKS.cache.name].internal, true);
+        assert.deepStrictEqual(c.services.redis.networks, [NETWORKS.cache.name], "only LiteLLM reaches Redis");
+        assert.deepStrictEqual(c.services.litellm.networks, [NETWORKS.app.name, NETWORKS.cache.name]);
+        assert.deepStrictEqual(c.services.egress.networks, [NETWORKS.app.name, NETWORKS.egress.name]);
+        assert.ok(!c.services.gateway.networks.includes(NETWORKS.egress.name), "the gateway has no direct way out");
+        assert.ok(INGRESS_PROXY_ADDRESS.startsWith(NETWORKS.proxy.subnet.replace(/0\/24$/, "")));
+        for (const service of ["gateway", "litellm"]) {
+            assert.strictEqual(c.services[service].environment.HTTPS_PROXY, "http://openclaw-egress:4750", service);
+        }
+    });
+
+    it("publishes nothing, except the gateway on the host's loopback when there is no public ingress", () => {
+        for (const [name, service] of Object.entries<any>(compose(APP, "tunnel").services)) assert.strictEqual(service.ports, undefined, name);
+        const none = compose(APP, "none").services;
+        assert.deepStrictEqual(none.gateway.ports, ["127.0.0.1:18789:18789"]);
+        assert.deepStrictEqual(Object.entries<any>(none).filter(([, s]) => s.ports).map(([n]) => n), ["gateway"]);
+    });
+
+    it("keeps the gateway's state in a named volume and reads its config from a read-only mount", () => {
+        const c = compose();
+        assert.ok(c.services.gateway.volumes.includes("openclaw-state:/home/node/.openclaw"));
+        assert.ok(c.services.gateway.volumes.includes("./config/gateway:/etc/openclaw:ro"));
+        assert.strictEqual(c.services.gateway.environment.OPENCLAW_CONFIG_PATH, "/etc/openclaw/openclaw.json");
+        assert.deepStrictEqual(c.volumes, { "openclaw-state": { name: "openclaw-state" } });
+    });
+
+    it("names secrets, never values: each from .env, refused when missing, and only where needed", () => {
+        const c = compose();
+        assert.deepStrictEqual(Object.keys(c.services.redis.environment ?? {}), []);
+        assert.ok(!("ANTHROPIC_API_KEY" in c.services.gateway.environment), "provider keys stay in LiteLLM");
+        assert.match(c.services.litellm.environment.ANTHROPIC_API_KEY, /^\$\{ANTHROPIC_API_KEY:\?ANTHROPIC_API_KEY is missing from \/opt\/openclaw\/\.env\}$/);
+        assert.match(c.services.gateway.environment.TELEGRAM_BOT_TOKEN, /^\$\{TELEGRAM_BOT_TOKEN:\?/);
+        assert.ok(!("TELEGRAM_BOT_TOKEN" in compose({ ...APP, telegram: false }).services.gateway.environment));
+    });
+
+    it("gives the gateway a heap limit below its memory limit, both from the server size", () => {
+        for (const size of [SMALL, LARGE]) {
+            const gateway = compose(APP, "tunnel", size).services.gateway;
+            const heap = Number(/--max-old-space-size=(\d+)/.exec(gateway.environment.NODE_OPTIONS)![1]);
+            assert.ok(heap < parseInt(gateway.deploy.resources.limits.memory, 10));
+            assert.strictEqual(heap, stackLimits(size).gatewayHeapMiB);
+        }
+    });
+
+    it("renders the same bytes for the same settings", () => {
+        const args = [{ ...APP }, { mode: "tunnel" as const, domain: "claw.example.com" }, SMALL] as const;
+        assert.strictEqual(renderCompose({ openclawImage: "x:1", limits: stackLimits(SMALL), litellmKeyNames: ["A"], telegram: false, publishGatewayOnLoopback: false }),
+            renderCompose({ openclawImage: "x:1", limits: stackLimits(SMALL), litellmKeyNames: ["A"], telegram: false, publishGatewayOnLoopback: false }));
+        assert.deepStrictEqual(renderStackFiles(...args), renderStackFiles(...args));
+    });
+});
+
+describe("openclaw.json", () => {
+    const config = (app = APP, mode: "tunnel" | "none" = "tunnel") =>
+        JSON.parse(renderStackFiles(app, { mode, domain: "claw.example.com" }, SMALL).gatewayConfig);
+
+    it("takes its token from the environment and trusts only the ingress container's address", () => {
+        const c = config();
+        assert.deepStrictEqual(c.gateway.auth.token, { source: "env", provider: "default", id: "OPENCLAW_GATEWAY_TOKEN" });
+        assert.strictEqual(c.gateway.auth.mode, "token");
+        assert.strictEqual(c.gateway.bind, "lan");
+        assert.deepStrictEqual(c.gateway.trustedProxies, [INGRESS_PROXY_ADDRESS]);
+    });
+
+    it("allows the Control UI only from the public domain, or from the SSH tunnel without one", () => {
+        assert.deepStrictEqual(config().gateway.controlUi.allowedOrigins, ["https://claw.example.com"]);
+        assert.deepStrictEqual(config(APP, "none").gateway.controlUi.allowedOrigins, ["http://127.0.0.1:18789", "http://localhost:18789"]);
+        assert.strictEqual(gatewayUrl({ mode: "tunnel", domain: "claw.example.com" }), "https://claw.example.com");
+        assert.strictEqual(gatewayUrl({ mode: "none" }), "http://127.0.0.1:18789");
+    });
+
+    it("switches off discovery, browser control, update checks and sandbox-less code execution", () => {
+        const c = config();
+        assert.strictEqual(c.discovery.mdns.mode, "off");
+        assert.strictEqual(c.gateway.nodes.browser.mode, "off");
+        assert.strictEqual(c.update.checkOnStart, false);
+        assert.strictEqual(c.session.dmScope, "per-channel-peer");
+        assert.strictEqual(c.agents.defaults.sandbox.mode, "off");
+        assert.deepStrictEqual(c.tools.deny, [...DENIED_TOOLS]);
+        assert.ok(c.tools.deny.includes("group:runtime"), "no exec without a sandbox");
+        assert.strictEqual(c.tools.elevated.enabled, false);
+    });
+
+    it("routes every model through LiteLLM and loads only the plugins in use", () => {
+        const c = config();
+        assert.deepStrictEqual(c.models.providers.litellm.models.map((m: any) => m.id), ["claude-sonnet", "gpt"]);
+        assert.strictEqual(c.models.providers.litellm.baseUrl, "http://openclaw-litellm:4000");
+        assert.strictEqual(c.agents.defaults.model.primary, "litellm/claude-sonnet");
+        assert.deepStrictEqual(c.plugins.allow, ["litellm", "memory-core", "telegram"]);
+        assert.deepStrictEqual(c.channels.telegram.dmPolicy, "pairing");
+        const noTelegram = config({ ...APP, telegram: false });
+        assert.deepStrictEqual(noTelegram.plugins.allow, ["litellm", "memory-core"]);
+        assert.strictEqual(noTelegram.channels, undefined);
+    });
+});
+
+describe("LiteLLM config and egress ACL", () => {
+    const files = renderStackFiles(APP, { mode: "tunnel", domain: "claw.example.com" }, SMALL);
+
+    it("gives LiteLLM each model with its key by name, budget and rate, the master key by name, Redis and quiet logs", () => {
+        const c = YAML.parse(files.litellmConfig);
+        assert.deepStrictEqual(c.model_list[0], {
+            model_name: "claude-sonnet",
+            litellm_params: { model: "anthropic/claude-sonnet-4-5", api_key: "os.environ/ANTHROPIC_API_KEY", rpm: 60, max_budget: 50, budget_duration: "30d" },
+        });
+        assert.deepStrictEqual(c.model_list[1].litellm_params, { model: "openai/gpt-5", api_key: "os.environ/OPENAI_API_KEY" });
+        assert.strictEqual(c.general_settings.master_key, "os.environ/LITELLM_MASTER_KEY");
+        assert.deepStrictEqual(c.litellm_settings.cache_params, { type: "redis", host: "openclaw-redis", port: 6379, ttl: 3600 });
+        assert.strictEqual(c.litellm_settings.turn_off_message_logging, true);
+        assert.strictEqual(c.litellm_settings.json_logs, true);
+    });
+
+    it("allows exactly the model providers, the channels and the operator's extra hosts, in enforce mode", () => {
+        const acl = YAML.parse(files.egressAcl);
+        assert.strictEqual(acl.default.action, "enforce");
+        assert.deepStrictEqual(acl.services, []);
+        assert.deepStrictEqual(acl.default.allowed_domains, ["api.anthropic.com", "api.example.com", "api.openai.com", "api.telegram.org"]);
+        assert.deepStrictEqual(egressAllowlist({ models: ["anthropic/x"], telegram: false, extraDomains: [] }), ["api.anthropic.com"]);
+        assert.throws(() => egressAllowlist({ models: ["madeup/x"], telegram: false, extraDomains: [] }), /No API host is known/);
+    });
+
+    it("denies private, link-local (cloud metadata) and loopback ranges at the proxy", () => {
+        const command: string[] = compose().services.egress.command;
+        for (const range of ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8"]) {
+            assert.ok(command.includes(`--deny-range=${range}`), range);
+        }
+    });
+});
+
+describe("the .env file", () => {
+    it("quotes every value literally, in a stable order", () => {
+        assert.strictEqual(renderEnvFile({ B: "x$y", A: "1" }), "A='1'\nB='x$y'\n");
+    });
+
+    it("refuses a value it cannot carry without repeating the value", () => {
+        assert.throws(() => renderEnvFile({ KEY: "a'b-hunter2" }), (e: Error) => /KEY/.test(e.message) && !e.message.includes("hunter2"));
+        assert.throws(() => renderEnvFile({ KEY: "" }), /KEY is empty/);
+    });
+});
+
+// ---- Deploy steps ----------------------------------------------------------------------------
+
+const SECRETS = { gatewayToken: "gw-token-0123456789", litellmMasterKey: "sk-master-0123456789" };
+
+function settingsWith(extra: ConfigMap = {}): Settings {
+    return parseSettings(rawConfig(devConfigFor("hetzner", { "openclaw:llmApiKeys": JSON.stringify(TEST_LLM_KEYS), ...extra }), SECRET_KEYS));
+}
+
+function stepsFor(settings: Settings, secrets = SECRETS) {
+    const app = { ...settings.app, telegram: settings.app.telegramBotToken !== undefined };
+    const files: StackFiles = {
+        ...renderStackFiles(app, settings.ingress, settings.host.serverSize),
+        env: stackEnv(settings.app, { ...secrets, llmApiKeys: settings.app.llmApiKeys, telegramBotToken: settings.app.telegramBotToken }),
+    };
+    return stackSteps({ files, serverId: "4711", egressProbe: { allowed: "api.anthropic.com", refused: "example.com" } });
+}
+
+async function resolvedTriggers(settings: Settings, secrets = SECRETS): Promise<Record<string, string>> {
+    const entries = await Promise.all(
+        stepsFor(settings, secrets).map(async (step) => [step.name, JSON.stringify(await valueOf(pulumi.output(step.triggers)))] as const),
+    );
+    return Object.fromEntries(entries);
+}
+
+async function rerunSteps(change: ConfigMap, secrets = SECRETS): Promise<string[]> {
+    const before = await resolvedTriggers(settingsWith());
+    const after = await resolvedTriggers(settingsWith(change), secrets);
+    return Object.keys(after).filter((name) => before[name] !== after[name]);
+}
+
+describe("the deploy steps", () => {
+    const steps = stepsFor(settingsWith({ "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN }));
+
+    it("run in order: directories, secrets, config files, compose file, then build, start and verify", () => {
+        assert.deepStrictEqual(steps.map((s) => s.name), [
+            "stack-directories",
+            "stack-secrets",
+            "gateway-config",
+            "litellm-config",
+            "egress-acl",
+            "egress-dockerfile",
+            "egress-main-go",
+            "compose-file",
+            "egress-image",
+            "stack-up",
+            "stack-verify",
+        ]);
+        assert.deepStrictEqual(steps.filter((s) => s.needsRegistry).map((s) => s.name), ["egress-image", "stack-up", "stack-verify"]);
+    });
+
+    it("carry secrets only on standard input, never in a script", async () => {
+        const secretValues = [...Object.values(SECRETS), ...Object.values(TEST_LLM_KEYS), TEST_TELEGRAM_TOKEN];
+        for (const step of steps) {
+            const text = step.script + (step.delete ? await valueOf(pulumi.output(step.delete)) : "");
+            for (const secret of secretValues) assert.ok(!text.includes(secret), `${step.name} script holds a secret`);
+        }
+        const env = await valueOf(pulumi.output(steps.find((s) => s.name === "stack-secrets")!.stdin!));
+        assert.ok(pulumi.Output.isInstance(steps[1].stdin) && (await pulumi.isSecret(steps[1].stdin as pulumi.Output<string>)), "the .env input is secret");
+        assert.strictEqual(env, renderEnvFile({
+            ANTHROPIC_API_KEY: TEST_LLM_KEYS.ANTHROPIC_API_KEY,
+            LITELLM_MASTER_KEY: SECRETS.litellmMasterKey,
+            OPENCLAW_GATEWAY_TOKEN: SECRETS.gatewayToken,
+            TELEGRAM_BOT_TOKEN: TEST_TELEGRAM_TOKEN,
+        }), "the .env holds the keys the models use, not every key configured");
+        assert.match(steps[1].script, new RegExp(`write_file ${STACK_FILES.env} 0600 root:root`));
+    });
+
+    it("stop the stack on destroy only on the server they belong to", async () => {
+        const teardown = await valueOf(pulumi.output(steps[0].delete!));
+        assert.match(teardown, /if \[ "\$owner" != "4711" \]; then[\s\S]*exit 0\n/);
+        assert.match(teardown, /docker compose .* down --timeout 60/);
+        assert.doesNotMatch(teardown, /down[^\n]*(-v|--volumes)/, "volumes survive");
+        assert.deepStrictEqual(steps.filter((s) => s.delete).map((s) => s.name), ["stack-directories"]);
+    });
+
+    it("restart only the service whose file changed, and report an unhealthy service with its logs", () => {
+        const restarts = Object.fromEntries(steps.map((s) => [s.name, /^restart_if_running (\S+)$/m.exec(s.script)?.[1]]));
+        assert.deepStrictEqual(
+            { gateway: restarts["gateway-config"], litellm: restarts["litellm-config"], egress: restarts["egress-acl"] },
+            { gateway: "openclaw-gateway", litellm: "openclaw-litellm", egress: "openclaw-egress" },
+        );
+        assert.match(steps[0].script, /docker logs --tail 50 "\$container"/);
+        assert.match(steps.find((s) => s.name === "stack-up")!.script, /up --detach --remove-orphans --wait/);
+    });
+
+    it("verify /healthz, the refusal of an unauthenticated call, and the egress allowlist both ways", () => {
+        const verify = steps.find((s) => s.name === "stack-verify")!.script;
+        assert.match(verify, /\/healthz' 'GET' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/);
+        assert.match(verify, /\/tools\/invoke' 'POST' \|\| echo "no-answer"\)\n\[ "\$status" = 401 \]/);
+        assert.match(verify, /'api\.anthropic\.com' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/);
+        assert.match(verify, /'example\.com' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
+    });
+});
+
+describe("the change matrix: each app setting reruns only the steps that consume it", () => {
+    const cases: [string, ConfigMap, string[]][] = [
+        ["nothing", {}, []],
+        ["a model's budget", { "openclaw:models": '[{"name":"claude-sonnet","model":"anthropic/claude-sonnet-4-5","apiKeyEnv":"ANTHROPIC_API_KEY","maxBudgetUsd":20}]' }, ["litellm-config", "stack-verify"]],
+        ["a model's upstream model", { "openclaw:models": '[{"name":"claude-sonnet","model":"anthropic/claude-opus-4-1","apiKeyEnv":"ANTHROPIC_API_KEY"}]' }, ["litellm-config", "stack-verify"]],
+        ["the image", { "openclaw:openclawImage": "ghcr.io/openclaw/openclaw:2026.10.1" }, ["compose-file", "stack-up", "stack-verify"]],
+        ["an egress domain", { "openclaw:egressDomains": '["api.example.com"]' }, ["egress-acl", "stack-verify"]],
+        ["a provider key's value", { "openclaw:llmApiKeys": JSON.stringify({ ...TEST_LLM_KEYS, ANTHROPIC_API_KEY: "sk-ant-rotated-0123456789" }) }, ["stack-secrets", "stack-up", "stack-verify"]],
+        ["a provider key nothing uses", { "openclaw:llmApiKeys": JSON.stringify({ ...TEST_LLM_KEYS, OPENAI_API_KEY: "sk-rotated-0123456789" }) }, []],
+        [
+            "the default model",
+            {
+                "openclaw:models": '[{"name":"claude-sonnet","model":"anthropic/claude-sonnet-4-5","apiKeyEnv":"ANTHROPIC_API_KEY"},{"name":"gpt","model":"openai/gpt-5","apiKeyEnv":"OPENAI_API_KEY"}]',
+            },
+            ["stack-secrets", "gateway-config", "litellm-config", "egress-acl", "compose-file", "stack-up", "stack-verify"],
+        ],
+        ["the Telegram channel", { "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN }, ["stack-secrets", "gateway-config", "egress-acl", "compose-file", "stack-up", "stack-verify"]],
+    ];
+    for (const [what, change, expected] of cases) {
+        it(`${what}: ${expected.length ? expected.join(", ") : "no step"}`, async () => {
+            assert.deepStrictEqual(await rerunSteps(change), expected);
+        });
+    }
+
+    it("a rotated gateway token: the secrets, a restart of what uses it, and the check", async () => {
+        assert.deepStrictEqual(await rerunSteps({}, { ...SECRETS, gatewayToken: "gw-token-rotated-0123" }), ["stack-secrets", "stack-up", "stack-verify"]);
+    });
+
+    it("only the default model, with the model list unchanged: the gateway's config alone", async () => {
+        const two = '[{"name":"claude-sonnet","model":"anthropic/claude-sonnet-4-5","apiKeyEnv":"ANTHROPIC_API_KEY"},{"name":"gpt","model":"openai/gpt-5","apiKeyEnv":"OPENAI_API_KEY"}]';
+        const before = await resolvedTriggers(settingsWith({ "openclaw:models": two }));
+        const after = await resolvedTriggers(settingsWith({ "openclaw:models": two, "openclaw:defaultModel": "gpt" }));
+        assert.deepStrictEqual(Object.keys(after).filter((n) => before[n] !== after[n]), ["gateway-config", "stack-verify"]);
+    });
+});
