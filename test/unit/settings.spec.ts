@@ -155,6 +155,7 @@ describe("settings", () => {
             ["latest image", { "openclaw:openclawImage": "ghcr.io/openclaw/openclaw:latest" }, ["openclaw:openclawImage", "not latest"]],
             ["model with unknown key env", { "openclaw:models": '[{"name":"gpt","model":"openai/gpt-5","apiKeyEnv":"OPENAI_API_KEY"}]' }, ["openclaw:models[0].apiKeyEnv", '"OPENAI_API_KEY"', "ANTHROPIC_API_KEY"]],
             ["model with a bad budget", { "openclaw:models": '[{"name":"c","model":"anthropic/claude-sonnet-4-5","apiKeyEnv":"ANTHROPIC_API_KEY","maxBudgetUsd":-5}]' }, ["openclaw:models[0].maxBudgetUsd", '"-5"', "positive"]],
+            ["model of a provider without a known API host", { "openclaw:models": '[{"name":"c","model":"madeup/model-1","apiKeyEnv":"ANTHROPIC_API_KEY"}]' }, ["openclaw:models[0].model", '"madeup/model-1"', "egress allowlist knows: anthropic, openai"]],
             ["model with an unknown field", { "openclaw:models": '[{"name":"c","model":"anthropic/x","apiKeyEnv":"ANTHROPIC_API_KEY","budget":5}]' }, ["openclaw:models[0]", '"budget"', "maxBudgetUsd"]],
             ["unknown default model", { "openclaw:defaultModel": "gpt-9" }, ["openclaw:defaultModel", '"gpt-9"', "claude-sonnet"]],
             ["bad egress domain", { "openclaw:egressDomains": '["https://example.com/"]' }, ["openclaw:egressDomains", '"https://example.com/"', "*.example.com"]],
