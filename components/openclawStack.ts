@@ -24,8 +24,8 @@ export interface OpenClawStackArgs {
     readonly hostReady: pulumi.Resource;
 }
 
-/** A host name no allowlist here contains: the egress check expects the proxy to refuse it. */
-const REFUSED_PROBE_HOST = "example.com";
+/** Hosts the egress check expects the proxy to refuse: the first one the allowlist does not name. */
+const REFUSED_PROBE_HOSTS = ["example.com", "example.net", "example.org"];
 
 /**
  * The container stack on the host: its files, its secrets and its lifecycle, as an ordered chain
@@ -52,7 +52,7 @@ export class OpenClawStack extends pulumi.ComponentResource {
                 }),
             },
             serverId: args.serverId,
-            egressProbe: { allowed: allowlist[0], refused: REFUSED_PROBE_HOST },
+            egressProbe: { allowed: allowlist.find((host) => !host.startsWith("*."))!, refused: REFUSED_PROBE_HOSTS.find((host) => !allowlist.includes(host))! },
         });
 
         const commands: command.remote.Command[] = [];

@@ -91,11 +91,26 @@ for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
             assert.match(env, new RegExp(`^TELEGRAM_BOT_TOKEN='${TEST_TELEGRAM_TOKEN}'$`, "m"));
         });
 
+        it("checks the egress proxy with an exact allowlisted host and a host it does not allow", () => {
+            const verify: string = named("command:remote:Command", "openclaw-stack-verify").inputs.create;
+            assert.match(verify, /'api\.anthropic\.com' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/);
+            assert.match(verify, /'example\.com' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
+        });
+
         it("exports the gateway URL of the tunnel's domain", () => {
             assert.strictEqual(result.deployment.gatewayUrl, "https://claw-dev.example.com");
         });
     });
 }
+
+describe("the egress check with wildcard and example domains allowed", () => {
+    it("probes an exact host and refuses one the operator did not allow", async () => {
+        await deploy(settingsFor("hetzner", { "openclaw:egressDomains": '["*.example.org","example.com"]' }));
+        const verify: string = named("command:remote:Command", "openclaw-stack-verify").inputs.create;
+        assert.match(verify, /'api\.anthropic\.com' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/);
+        assert.match(verify, /'example\.net' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
+    });
+});
 
 describe("app settings never touch the server", () => {
     const changes: [string, ConfigMap][] = [
