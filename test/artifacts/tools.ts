@@ -1,6 +1,7 @@
 // Runs the real tools that consume our rendered files. They are installed by `.ci/run`:
-// Debian 12's packages system-wide, and Debian 13's cloud-init, dockerd and fail2ban unpacked
-// under .tools/debian13 (the default osImage is Debian 13, so its parsers have the last word).
+// Debian 12's packages system-wide, and Debian 13's cloud-init, dockerd, Docker Compose and
+// fail2ban unpacked under .tools/debian13 (the default osImage is Debian 13, so its parsers have
+// the last word). OpenClaw itself, from npm, is in ./openclaw.ts.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -68,3 +69,28 @@ export function fail2banConfigCopy(release: 12 | 13): string {
 }
 
 export const DOCKERD_13 = path.join(DEBIAN13, "usr", "sbin", "dockerd");
+
+/** Debian 13's Docker Compose v2: the `docker compose` plugin the host runs, standalone here. */
+export const DOCKER_COMPOSE_13 = path.join(DEBIAN13, "usr", "libexec", "docker", "cli-plugins", "docker-compose");
+
+/**
+ * `docker compose` on `<dir>/docker-compose.yml` with `<dir>/.env`, as the deploy runs it from the
+ * stack directory. Only PATH comes from this process's environment: a variable set here must not
+ * stand in for one missing from `.env`.
+ */
+export function dockerCompose(dir: string, args: readonly string[]): RunResult & { readonly stdout: string } {
+    assert.ok(fs.existsSync(DOCKER_COMPOSE_13), `${DOCKER_COMPOSE_13} is missing; run \`bash .ci/run\` (or its install steps) first`);
+    const result = spawnSync(DOCKER_COMPOSE_13, ["--project-directory", dir, "-f", path.join(dir, "docker-compose.yml"), ...args], {
+        encoding: "utf8",
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, DOCKER_CONFIG: path.join(dir, ".docker") },
+    });
+    return { status: result.status, stdout: result.stdout ?? "", output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+}
+
+/** `shellcheck -s bash` at style severity on a script bash runs without a shebang line. */
+export function shellcheckBash(name: string, script: string): RunResult {
+    const file = path.join(tempDir("shellcheck"), `${name}.sh`);
+    fs.writeFileSync(file, script);
+    return run("/usr/bin/shellcheck", ["-s", "bash", "--severity=style", file]);
+}
