@@ -98,7 +98,8 @@ export function renderCompose(input: ComposeInput): string {
                     [SERVICES.egress.service]: { condition: "service_healthy" },
                 },
                 healthcheck: healthcheck(["CMD", "node", "-e", gatewayHealth], "120s"),
-                stop_grace_period: "30s",
+                // The gateway drains active sessions on stop (it logs a budget of 315 s); let it.
+                stop_grace_period: "330s",
                 ...hardening,
                 ...resources(limits.services.gateway),
             },
@@ -169,7 +170,7 @@ export function renderCompose(input: ComposeInput): string {
                 {
                     name: `${COMPOSE_PROJECT}-${network.name.replace(/-net$/, "")}`,
                     driver: "bridge",
-                    internal: network.internal,
+                    internal: network === NETWORKS.proxy ? !input.publishGatewayOnLoopback : network.internal,
                     ipam: { config: [{ subnet: network.subnet }] },
                 },
             ]),

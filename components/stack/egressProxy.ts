@@ -21,7 +21,8 @@ export function renderEgressAcl(allowedDomains: readonly string[]): string {
             allowed_domains: [...allowedDomains],
         },
     };
-    return YAML.stringify(acl, { aliasDuplicateObjects: false });
+    // Smokescreen reads YAML 1.1 (Go's yaml.v2).
+    return YAML.stringify(acl, { version: "1.1", aliasDuplicateObjects: false });
 }
 
 /** Smokescreen's arguments: the ACL, every interface of its container, and the denied ranges. */

@@ -51,8 +51,11 @@ export const NETWORKS = {
     cache: { name: "cache-net", subnet: "172.31.241.0/24", internal: true },
     /** The egress proxy's only route to the internet. */
     egress: { name: "egress-net", subnet: "172.31.242.0/24", internal: false },
-    /** Where an ingress container reaches the gateway. */
-    proxy: { name: "proxy-net", subnet: "172.31.250.0/24", internal: false },
+    /**
+     * Where an ingress container reaches the gateway. Internal, except when the gateway is
+     * published on the host's loopback, which Docker does only from a network with a route out.
+     */
+    proxy: { name: "proxy-net", subnet: "172.31.250.0/24", internal: true },
 } as const;
 
 /** The fixed address an ingress container takes on proxy-net: the only proxy the gateway trusts. */

@@ -38,7 +38,8 @@ export function renderLitellmConfig(models: readonly ModelSettings[]): string {
             retry_after: 5,
         },
     };
-    return YAML.stringify(config, { lineWidth: 0, aliasDuplicateObjects: false });
+    // LiteLLM reads YAML 1.1 (PyYAML): write 1.1, so a model named `on` or `1_000` stays a string.
+    return YAML.stringify(config, { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** The provider keys LiteLLM needs: those the models name, each once. */

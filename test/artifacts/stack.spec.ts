@@ -553,8 +553,7 @@ describe("the container stack's files, checked by the software that consumes the
             assert.ok(model.services.gateway.environment.NO_PROXY.split(",").includes(base.hostname), "the gateway would send LiteLLM calls to the egress proxy");
         });
 
-        it.skip("model names YAML 1.1 reads as booleans or numbers (on, yes, 1_000) reach LiteLLM as strings", () => {
-            // Pending: renderLitellmConfig emits YAML 1.2 plain scalars; PyYAML reads `on` as true and `1_000` as 1000.
+        it("model names YAML 1.1 reads as booleans or numbers (on, yes, 1_000) reach LiteLLM as strings", () => {
             const text = renderStackFiles({ ...app(false), models: ["on", "yes", "1_000"].map((name) => ({ ...MODELS[0], name })), defaultModel: "on" }, { mode: "none" }, SMALL).litellmConfig;
             assert.deepStrictEqual(pyyaml(text).model_list.map((e: any) => e.model_name), ["on", "yes", "1_000"]);
         });

@@ -94,6 +94,9 @@ describe("the compose file", () => {
         for (const [name, service] of Object.entries<any>(compose(APP, "tunnel").services)) assert.strictEqual(service.ports, undefined, name);
         const none = compose(APP, "none").services;
         assert.deepStrictEqual(none.gateway.ports, ["127.0.0.1:18789:18789"]);
+        // Publishing needs a network with a route out; without it proxy-net is internal too.
+        assert.strictEqual(compose(APP, "tunnel").networks[NETWORKS.proxy.name].internal, true);
+        assert.strictEqual(compose(APP, "none").networks[NETWORKS.proxy.name].internal, false);
         assert.deepStrictEqual(Object.entries<any>(none).filter(([, s]) => s.ports).map(([n]) => n), ["gateway"]);
     });
 
