@@ -51,3 +51,18 @@ export function devConfigFor(cloud: CloudName, extra: ConfigMap = {}): ConfigMap
         ...extra,
     };
 }
+
+/** The stack's deploy steps, in the order they must run (after the host's `host-ready`). */
+export const STACK_STEP_NAMES = [
+    "stack-directories",
+    "stack-secrets",
+    "gateway-config",
+    "litellm-config",
+    "egress-acl",
+    "egress-dockerfile",
+    "egress-main-go",
+    "compose-file",
+    "egress-image",
+    "stack-up",
+    "stack-verify",
+];

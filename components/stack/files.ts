@@ -31,10 +31,15 @@ export function publishesOnLoopback(ingress: Pick<IngressSettings, "mode">): boo
     return ingress.mode === "none" || ingress.mode === "tailscale";
 }
 
+/** The domain the gateway is served on publicly, when the ingress mode serves one. */
+function publicDomain(ingress: Pick<IngressSettings, "mode" | "domain">): string | undefined {
+    return ingress.mode === "tunnel" || ingress.mode === "caddy" ? ingress.domain : undefined;
+}
+
 /** Where an operator opens the gateway: the public domain, or the local end of an SSH tunnel. */
 export function gatewayUrl(ingress: Pick<IngressSettings, "mode" | "domain">): string {
-    if ((ingress.mode === "tunnel" || ingress.mode === "caddy") && ingress.domain) return `https://${ingress.domain}`;
-    return `http://127.0.0.1:${PORTS.gateway}`;
+    const domain = publicDomain(ingress);
+    return domain ? `https://${domain}` : `http://127.0.0.1:${PORTS.gateway}`;
 }
 
 export function egressAllowlistFor(app: StackFileSettings): string[] {
@@ -57,7 +62,7 @@ export function renderStackFiles(
         gatewayConfig: renderGatewayConfig({
             modelNames: app.models.map((m) => m.name),
             defaultModel: app.defaultModel,
-            allowedOrigins: gatewayOrigins(ingress.mode === "tunnel" || ingress.mode === "caddy" ? ingress.domain : undefined),
+            allowedOrigins: gatewayOrigins(publicDomain(ingress)),
             telegram: app.telegram,
         }),
         litellmConfig: renderLitellmConfig(app.models),

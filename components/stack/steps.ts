@@ -87,6 +87,19 @@ const PROBES = {
     connect: `const host = process.argv[1]; const s = require("net").connect(${PORTS.egress}, "${SERVICES.egress.container}", () => s.write("CONNECT " + host + ":443 HTTP/1.1\\r\\nHost: " + host + ":443\\r\\n\\r\\n")); s.once("data", (d) => { console.log(String(d).split(" ")[1]); s.destroy(); }); s.on("error", () => console.log("unreachable")); setTimeout(() => { console.log("timeout"); process.exit(0); }, 20000).unref();`,
 };
 
+/**
+ * A step that writes one non-secret file from standard input, then runs `then` (a restart of the
+ * one service that reads it, or a check); it reruns when, and only when, the content changes.
+ */
+function fileStep(name: string, target: string, content: string, modeAndOwner: string, then?: string): DeployStep {
+    return {
+        name,
+        script: script(`write_file ${target} ${modeAndOwner}${then ? `\n${then}` : ""}`),
+        stdin: content,
+        triggers: [sha256(content)],
+    };
+}
+
 export function stackSteps(input: StackStepsInput): DeployStep[] {
     const { files } = input;
     const envHash = pulumi.secret(hashOf(files.env));
@@ -125,56 +138,13 @@ fi
             stdin: files.env,
             triggers: [envHash],
         },
-        {
-            name: "gateway-config",
-            script: script(`
-write_file ${STACK_FILES.gatewayConfig} 0600 ${GATEWAY_UID}:${GATEWAY_UID}
-restart_if_running ${SERVICES.gateway.container}
-`),
-            stdin: files.gatewayConfig,
-            triggers: [sha256(files.gatewayConfig)],
-        },
-        {
-            name: "litellm-config",
-            script: script(`
-write_file ${STACK_FILES.litellmConfig} 0644 root:root
-restart_if_running ${SERVICES.litellm.container}
-`),
-            stdin: files.litellmConfig,
-            triggers: [sha256(files.litellmConfig)],
-        },
-        {
-            name: "egress-acl",
-            script: script(`
-write_file ${STACK_FILES.egressAcl} 0644 root:root
-restart_if_running ${SERVICES.egress.container}
-`),
-            stdin: files.egressAcl,
-            triggers: [sha256(files.egressAcl)],
-        },
-        {
-            name: "egress-dockerfile",
-            script: script(`write_file ${STACK_FILES.egressDockerfile} 0644 root:root`),
-            stdin: files.egressDockerfile,
-            triggers: [sha256(files.egressDockerfile)],
-        },
-        {
-            name: "egress-main-go",
-            script: script(`write_file ${STACK_FILES.egressMainGo} 0644 root:root`),
-            stdin: files.egressMainGo,
-            triggers: [sha256(files.egressMainGo)],
-        },
-        {
-            name: "compose-file",
-            // Compose parses the file with the .env before anything is pulled or started.
-            script: script(`
-write_file ${STACK_FILES.compose} 0644 root:root
-${COMPOSE} config --quiet
-echo "compose file is valid"
-`),
-            stdin: files.compose,
-            triggers: [composeHash],
-        },
+        fileStep("gateway-config", STACK_FILES.gatewayConfig, files.gatewayConfig, `0600 ${GATEWAY_UID}:${GATEWAY_UID}`, `restart_if_running ${SERVICES.gateway.container}`),
+        fileStep("litellm-config", STACK_FILES.litellmConfig, files.litellmConfig, "0644 root:root", `restart_if_running ${SERVICES.litellm.container}`),
+        fileStep("egress-acl", STACK_FILES.egressAcl, files.egressAcl, "0644 root:root", `restart_if_running ${SERVICES.egress.container}`),
+        fileStep("egress-dockerfile", STACK_FILES.egressDockerfile, files.egressDockerfile, "0644 root:root"),
+        fileStep("egress-main-go", STACK_FILES.egressMainGo, files.egressMainGo, "0644 root:root"),
+        // Compose parses the file with the .env before anything is pulled or started.
+        fileStep("compose-file", STACK_FILES.compose, files.compose, "0644 root:root", `${COMPOSE} config --quiet\necho "compose file is valid"`),
         {
             name: "egress-image",
             script: script(`${COMPOSE} build --pull ${SERVICES.egress.service}`),

@@ -4,7 +4,7 @@ import { named, ofType, recorded, resetMocks, settled, single, valueOf } from ".
 import { OpenClawDeployment } from "../../components/deployment";
 import { parseSettings, Settings } from "../../components/settings";
 import { CloudName } from "../../providers";
-import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
+import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
 const SERVER: Record<CloudName, string> = {
     hetzner: "hcloud:index/server:Server",
@@ -12,20 +12,7 @@ const SERVER: Record<CloudName, string> = {
     aws: "aws:ec2/instance:Instance",
 };
 
-const STEP_NAMES = [
-    "host-ready",
-    "stack-directories",
-    "stack-secrets",
-    "gateway-config",
-    "litellm-config",
-    "egress-acl",
-    "egress-dockerfile",
-    "egress-main-go",
-    "compose-file",
-    "egress-image",
-    "stack-up",
-    "stack-verify",
-];
+const STEP_NAMES = ["host-ready", ...STACK_STEP_NAMES];
 
 function settingsFor(cloud: CloudName, extra: ConfigMap = {}): Settings {
     return parseSettings(rawConfig(devConfigFor(cloud, { "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN, ...extra }), SECRET_KEYS));

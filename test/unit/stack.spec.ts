@@ -12,7 +12,7 @@ import { INGRESS_PROXY_ADDRESS, NETWORKS, STACK_FILES } from "../../components/s
 import { GATEWAY_MIN_MEMORY_MIB, HOST_MEMORY_SHARE, stackLimits } from "../../components/stack/limits";
 import { gatewayUrl, renderStackFiles, stackEnv, StackFileSettings } from "../../components/stack/files";
 import { StackFiles, stackSteps } from "../../components/stack/steps";
-import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
+import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
 const SMALL = { vcpus: 2, memoryMiB: 4096 };
 const LARGE = { vcpus: 16, memoryMiB: 65536 };
@@ -256,19 +256,7 @@ describe("the deploy steps", () => {
     const steps = stepsFor(settingsWith({ "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN }));
 
     it("run in order: directories, secrets, config files, compose file, then build, start and verify", () => {
-        assert.deepStrictEqual(steps.map((s) => s.name), [
-            "stack-directories",
-            "stack-secrets",
-            "gateway-config",
-            "litellm-config",
-            "egress-acl",
-            "egress-dockerfile",
-            "egress-main-go",
-            "compose-file",
-            "egress-image",
-            "stack-up",
-            "stack-verify",
-        ]);
+        assert.deepStrictEqual(steps.map((s) => s.name), STACK_STEP_NAMES);
         assert.deepStrictEqual(steps.filter((s) => s.needsRegistry).map((s) => s.name), ["egress-image", "stack-up", "stack-verify"]);
     });
 
