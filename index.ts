@@ -13,3 +13,5 @@ export const gatewayToken = deployment.gatewayToken;
 export const litellmMasterKey = deployment.litellmMasterKey;
 export const backupEncryptionKey = deployment.backupEncryptionKey;
 export const deployPrivateKey = deployment.deployPrivateKey;
+/** Ingress tunnel only; other stacks have no such output. */
+export const tunnelId = deployment.tunnelId;

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { clouds } from "../providers";
+import { CloudflareIngress, cloudflareInboundRules, cloudflareOriginRanges } from "./cloudflareIngress";
 import { HardenedHost } from "./hardenedHost";
 import { OpenClawStack } from "./openclawStack";
 import { StackSecrets } from "./secrets";
@@ -23,50 +24,82 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
     readonly cloud: string;
     readonly serverIp: pulumi.Output<string>;
     readonly sshCommand: pulumi.Output<string>;
-    /** Where the Control UI opens: the public domain, or the local end of an SSH tunnel. */
-    readonly gatewayUrl: string;
+    /** Where the Control UI opens: the public domain, the tailnet name, or the local end of an SSH tunnel. */
+    readonly gatewayUrl: pulumi.Output<string>;
+    /** The Cloudflare Tunnel's id (ingress tunnel only). */
+    readonly tunnelId?: pulumi.Output<string>;
     readonly gatewayToken: pulumi.Output<string>;
     readonly litellmMasterKey: pulumi.Output<string>;
     readonly backupEncryptionKey: pulumi.Output<string>;
     readonly deployPrivateKey: pulumi.Output<string>;
     readonly secrets: StackSecrets;
     readonly host: HardenedHost;
+    /** Cloudflare's side of ingress tunnel or caddy. */
+    readonly cloudflare?: CloudflareIngress;
     readonly stack: OpenClawStack;
 
     constructor(name: string, args: OpenClawDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("openclaw:index:Deployment", name, {}, opts);
         const { settings } = args;
+        const { ingress } = settings;
+        const hostName = args.hostName ?? defaultHostName(pulumi.getStack());
 
         this.secrets = new StackSecrets(`${name}-secrets`, { parent: this });
+        // Ingress caddy: ports 80 and 443 open to Cloudflare's ranges only, at the cloud firewall and on the host.
+        const originSources = ingress.mode === "caddy" ? cloudflareOriginRanges(settings.host.ipv6, this) : undefined;
         this.host = new HardenedHost(
             name,
             {
                 provider: clouds[settings.cloud],
                 host: settings.host,
-                hostName: args.hostName ?? defaultHostName(pulumi.getStack()),
+                hostName,
                 protect: settings.protect,
                 deployKey: { publicKey: this.secrets.deployPublicKey, privateKey: this.secrets.deployPrivateKey },
+                extraInboundRules: originSources ? cloudflareInboundRules(originSources) : [],
             },
             { parent: this },
         );
+
+        if (ingress.mode === "tunnel" || ingress.mode === "caddy") {
+            this.cloudflare = new CloudflareIngress(
+                name,
+                {
+                    mode: ingress.mode,
+                    domain: ingress.domain!,
+                    accountId: ingress.cloudflareAccountId,
+                    zoneId: ingress.cloudflareZoneId!,
+                    tunnelName: hostName,
+                    tunnelSecret: ingress.mode === "tunnel" ? this.secrets.tunnelSecret : undefined,
+                    originIp: ingress.mode === "caddy" ? this.host.publicIp : undefined,
+                    accessEmails: ingress.accessEmails,
+                },
+                { parent: this },
+            );
+        }
 
         this.stack = new OpenClawStack(
             name,
             {
                 app: settings.app,
-                ingress: settings.ingress,
+                ingress,
+                ingressSources: originSources,
+                tunnelToken: this.cloudflare?.tunnelToken,
+                hostName,
+                sshPort: settings.host.sshPort,
                 serverSize: settings.host.serverSize,
                 gatewayToken: this.secrets.gatewayToken,
                 litellmMasterKey: this.secrets.litellmMasterKey,
                 connection: this.host.connection,
                 serverId: this.host.serverId,
                 hostReady: this.host.ready,
+                uses: this.cloudflare ? [this.cloudflare] : [],
             },
             { parent: this },
         );
 
         this.cloud = settings.cloud;
         this.gatewayUrl = this.stack.gatewayUrl;
+        this.tunnelId = this.cloudflare?.tunnelId;
         this.serverIp = this.host.publicIp;
         this.sshCommand = pulumi.interpolate`ssh -p ${settings.host.sshPort} deploy@${this.host.publicIp}`;
         this.gatewayToken = pulumi.secret(this.secrets.gatewayToken);
@@ -74,6 +107,6 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
         this.backupEncryptionKey = pulumi.secret(this.secrets.backupEncryptionKey);
         this.deployPrivateKey = pulumi.secret(this.secrets.deployPrivateKey);
 
-        this.registerOutputs({ serverIp: this.serverIp, sshCommand: this.sshCommand, gatewayUrl: this.gatewayUrl });
+        this.registerOutputs({ serverIp: this.serverIp, sshCommand: this.sshCommand, gatewayUrl: this.gatewayUrl, tunnelId: this.tunnelId });
     }
 }

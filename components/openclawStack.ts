@@ -3,14 +3,25 @@ import * as pulumi from "@pulumi/pulumi";
 import { ServerSize } from "../providers";
 import { DeployStep } from "./deployStep";
 import { AppSettings, IngressSettings } from "./settings";
-import { egressAllowlistFor, gatewayUrl, renderStackFiles, stackEnv, StackFileSettings } from "./stack/files";
+import { egressAllowlistFor, renderStackFiles, stackEnv, StackFileSettings } from "./stack/files";
+import { renderIngressSources } from "./stack/hostFirewall";
+import { staticGatewayUrl } from "./stack/ingress";
 import { stackSteps } from "./stack/steps";
+import { gatewayUrlFromServeOutput } from "./stack/tailscale";
 
 export interface OpenClawStackArgs {
     /** The validated app settings (image, models, egress, channel secrets). */
     readonly app: AppSettings;
-    /** How the gateway is reached; decides its origins and whether it is published on loopback. */
+    /** How the gateway is reached; decides the ingress container, origins, trusted proxies and loopback publishing. */
     readonly ingress: IngressSettings;
+    /** Sources allowed to reach ports 80/443 (Cloudflare's ranges, ingress caddy); none otherwise. */
+    readonly ingressSources?: pulumi.Input<readonly string[]>;
+    /** cloudflared's token (ingress tunnel). */
+    readonly tunnelToken?: pulumi.Input<string>;
+    /** The host's name, which it also takes in the tailnet (ingress tailscale). */
+    readonly hostName: string;
+    /** The hardened SSH port, which tailnet peers may reach too (ingress tailscale). */
+    readonly sshPort: number;
     /** The server's memory and CPUs; the containers' limits derive from them. */
     readonly serverSize: ServerSize;
     /** The generated secrets the `.env` carries. */
@@ -22,6 +33,11 @@ export interface OpenClawStackArgs {
     readonly serverId: pulumi.Input<string>;
     /** The host's wait-for-cloud-init step: the first step runs after it. */
     readonly hostReady: pulumi.Resource;
+    /**
+     * Resources the stack uses that must outlive it on destroy: the first step (whose delete stops
+     * the containers) depends on them, so the Cloudflare tunnel goes only after cloudflared stopped.
+     */
+    readonly uses?: readonly pulumi.Resource[];
 }
 
 /** Hosts the egress check expects the proxy to refuse: the first one the allowlist does not name. */
@@ -34,7 +50,8 @@ const REFUSED_PROBE_HOSTS = ["example.com", "example.net", "example.org"];
 export class OpenClawStack extends pulumi.ComponentResource {
     readonly steps: readonly DeployStep[];
     readonly commands: readonly command.remote.Command[];
-    readonly gatewayUrl: string;
+    /** The public domain, the SSH tunnel's local end, or (tailscale) the URL Tailscale Serve reports. */
+    readonly gatewayUrl: pulumi.Output<string>;
 
     constructor(name: string, args: OpenClawStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("openclaw:index:Stack", name, {}, opts);
@@ -49,14 +66,23 @@ export class OpenClawStack extends pulumi.ComponentResource {
                     litellmMasterKey: args.litellmMasterKey,
                     llmApiKeys: args.app.llmApiKeys,
                     telegramBotToken: args.app.telegramBotToken,
+                    tunnelToken: args.tunnelToken,
                 }),
             },
             serverId: args.serverId,
             egressProbe: { allowed: allowlist.find((host) => !host.startsWith("*."))!, refused: REFUSED_PROBE_HOSTS.find((host) => !allowlist.includes(host))! },
+            ingress: {
+                mode: args.ingress.mode,
+                sources: pulumi.output(args.ingressSources ?? []).apply(renderIngressSources),
+                tailscale:
+                    args.ingress.mode === "tailscale" && args.app.tailscaleAuthKey !== undefined
+                        ? { authKey: args.app.tailscaleAuthKey, hostName: args.hostName, sshPort: args.sshPort }
+                        : undefined,
+            },
         });
 
         const commands: command.remote.Command[] = [];
-        let previous: pulumi.Resource = args.hostReady;
+        let previous: pulumi.Resource[] = [args.hostReady, ...(args.uses ?? [])];
         for (const step of this.steps) {
             const cmd = new command.remote.Command(
                 `${name}-${step.name}`,
@@ -69,13 +95,15 @@ export class OpenClawStack extends pulumi.ComponentResource {
                     // Scripts never print secrets, but standard input may hold them: never log it.
                     logging: "stdoutAndStderr",
                 },
-                { parent: this, dependsOn: [previous], additionalSecretOutputs: ["stdin"] },
+                { parent: this, dependsOn: previous, additionalSecretOutputs: ["stdin"] },
             );
             commands.push(cmd);
-            previous = cmd;
+            previous = [cmd];
         }
         this.commands = commands;
-        this.gatewayUrl = gatewayUrl(args.ingress);
+        const url = staticGatewayUrl(args.ingress);
+        const serve = commands.find((_, i) => this.steps[i].name === "tailscale-serve");
+        this.gatewayUrl = url !== undefined ? pulumi.output(url) : serve!.stdout.apply(gatewayUrlFromServeOutput);
 
         this.registerOutputs({ gatewayUrl: this.gatewayUrl });
     }

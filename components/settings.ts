@@ -52,6 +52,8 @@ export interface IngressSettings {
     readonly domain?: string;
     readonly cloudflareAccountId?: string;
     readonly cloudflareZoneId?: string;
+    /** When set (tunnel, caddy), a Cloudflare Access application lets only these emails through. */
+    readonly accessEmails: readonly string[];
 }
 
 /** The application on the host. Changing it never replaces the server. */
@@ -124,6 +126,7 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const CLOUDFLARE_ID = /^[0-9a-f]{32}$/;
+const EMAIL = /^[^\s@"'\\]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const SSH_KEY_TYPES = [
     "ssh-ed25519",
     "ssh-rsa",
@@ -279,7 +282,21 @@ function readIngress(r: Reader): IngressSettings {
     if (usesCloudflare && cloudflareZoneId === undefined && !r.has("cloudflareZoneId")) {
         r.problems.push(`${PROJECT}:cloudflareZoneId is not set; ingress ${mode} creates the DNS record for the domain in that zone.`);
     }
-    return { mode, domain, cloudflareAccountId, cloudflareZoneId };
+
+    const accessEmails = r.stringList("cloudflareAccessEmails", []) ?? [];
+    for (const email of accessEmails) {
+        if (!EMAIL.test(email)) r.problem("cloudflareAccessEmails", email, "each entry must be an email address such as you@example.com");
+    }
+    if (accessEmails.length > 0 && !usesCloudflare) {
+        r.problem(
+            "cloudflareAccessEmails",
+            accessEmails.join(", "),
+            `Cloudflare Access guards a public host name, which only ingress tunnel and caddy have; remove it for ingress ${mode}`,
+        );
+    } else if (accessEmails.length > 0 && cloudflareAccountId === undefined && !r.has("cloudflareAccountId")) {
+        r.problems.push(`${PROJECT}:cloudflareAccountId is not set; cloudflareAccessEmails creates a Cloudflare Access application in that account.`);
+    }
+    return { mode, domain, cloudflareAccountId, cloudflareZoneId, accessEmails: accessEmails.map((e) => e.toLowerCase()) };
 }
 
 function readApp(r: Reader, ingress: IngressMode): AppSettings {

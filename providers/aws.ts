@@ -47,8 +47,8 @@ function ingressRule(rule: InboundRule): aws.types.input.ec2.SecurityGroupIngres
         protocol: rule.protocol,
         fromPort: rule.port,
         toPort: rule.port,
-        cidrBlocks: rule.sourceCidrs.filter((cidr) => !cidr.includes(":")),
-        ipv6CidrBlocks: rule.sourceCidrs.filter((cidr) => cidr.includes(":")),
+        cidrBlocks: pulumi.output(rule.sourceCidrs).apply((cidrs) => cidrs.filter((cidr) => !cidr.includes(":"))),
+        ipv6CidrBlocks: pulumi.output(rule.sourceCidrs).apply((cidrs) => cidrs.filter((cidr) => cidr.includes(":"))),
     };
 }
 

@@ -71,7 +71,7 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
             inboundRules: request.inboundRules.map((rule) => ({
                 protocol: rule.protocol,
                 portRange: String(rule.port),
-                sourceAddresses: [...rule.sourceCidrs],
+                sourceAddresses: pulumi.output(rule.sourceCidrs).apply((cidrs) => [...cidrs]),
             })),
             outboundRules: allOutbound,
         },

@@ -50,7 +50,7 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
                 description: rule.description,
                 protocol: rule.protocol,
                 port: String(rule.port),
-                sourceIps: [...rule.sourceCidrs],
+                sourceIps: pulumi.output(rule.sourceCidrs).apply((cidrs) => [...cidrs]),
             })),
         },
         opts,

@@ -32,8 +32,8 @@ export interface InboundRule {
     readonly description: string;
     readonly protocol: "tcp" | "udp";
     readonly port: number;
-    /** Canonical CIDR blocks, IPv4 and IPv6 mixed. */
-    readonly sourceCidrs: readonly string[];
+    /** Canonical CIDR blocks, IPv4 and IPv6 mixed; an Output where they are read at deploy time (Cloudflare's ranges). */
+    readonly sourceCidrs: pulumi.Input<readonly string[]>;
 }
 
 /** Everything a provider needs to create the host. */

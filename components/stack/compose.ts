@@ -1,15 +1,20 @@
-// docker-compose.yml: the gateway, LiteLLM, the egress proxy and Redis on internal networks, each
-// with every capability dropped, no new privileges, a read-only root where the image allows it,
-// a healthcheck that works inside its image, and limits sized to the host.
+// docker-compose.yml: the gateway, LiteLLM, the egress proxy and Redis on internal networks, and
+// the ingress mode's container (cloudflared or Caddy) when it has one; each with every capability
+// dropped, no new privileges, a read-only root where the image allows it, a healthcheck that works
+// inside its image, and limits sized to the host.
 import * as YAML from "yaml";
 import { EGRESS_PROXY_URL } from "./egress";
 import { egressProxyCommand, EGRESS_ACL_PATH } from "./egressProxy";
 import { GATEWAY_ENV } from "./gatewayConfig";
+import { CADDY_HEALTH_URL } from "./caddyfile";
 import { EGRESS_IMAGE, IMAGES } from "./images";
+import { IngressContainer } from "./ingress";
 import {
+    CADDY_DATA_VOLUME,
     COMPOSE_PROJECT,
     GATEWAY_PATHS,
     GATEWAY_UID,
+    INGRESS_PROXY_ADDRESS,
     NETWORKS,
     PORTS,
     SERVICES,
@@ -30,7 +35,15 @@ export interface ComposeInput {
     readonly telegram: boolean;
     /** Publish the gateway on the host's 127.0.0.1 only, for an SSH tunnel or a host-level proxy. */
     readonly publishGatewayOnLoopback: boolean;
+    /** The container that carries public traffic to the gateway, if the ingress mode has one. */
+    readonly ingress?: IngressContainer;
 }
+
+/** The Cloudflare Tunnel token's variable in `.env` (ingress tunnel). */
+export const TUNNEL_TOKEN_ENV = "TUNNEL_TOKEN";
+
+/** cloudflared's metrics and readiness listener, inside its container only. */
+const CLOUDFLARED_METRICS = "127.0.0.1:20241";
 
 /** `${NAME}` from `.env`; compose refuses to start when it is missing instead of passing "". */
 const fromEnvFile = (name: string) => `\${${name}:?${name} is missing from ${STACK_FILES.env}}`;
@@ -61,6 +74,49 @@ const proxyEnvironment = (noProxy: readonly string[]) => ({
     NO_PROXY: [...noProxy, "localhost", "127.0.0.1"].join(","),
     no_proxy: [...noProxy, "localhost", "127.0.0.1"].join(","),
 });
+
+/** The ingress container joins proxy-net at the one address the gateway trusts, and edge-net for its route out. */
+const ingressNetworks = {
+    [NETWORKS.proxy.name]: { ipv4_address: INGRESS_PROXY_ADDRESS },
+    [NETWORKS.edge.name]: {},
+};
+
+function cloudflaredService(limits: StackLimits) {
+    return {
+        image: IMAGES.cloudflared,
+        container_name: SERVICES.cloudflared.container,
+        entrypoint: ["cloudflared", "--no-autoupdate"],
+        command: ["tunnel", "--metrics", CLOUDFLARED_METRICS, "run"],
+        // A remotely managed tunnel: its routes live in Cloudflare, the token is all it needs.
+        environment: { [TUNNEL_TOKEN_ENV]: fromEnvFile(TUNNEL_TOKEN_ENV) },
+        read_only: true,
+        networks: ingressNetworks,
+        healthcheck: healthcheck(["CMD", "cloudflared", "tunnel", "--metrics", CLOUDFLARED_METRICS, "ready"], "30s"),
+        ...hardening,
+        ...resources(limits.services.ingress),
+    };
+}
+
+function caddyService(limits: StackLimits) {
+    return {
+        image: IMAGES.caddy,
+        container_name: SERVICES.caddy.container,
+        // IPv4 only: with Docker's userland proxy off, an IPv6 port would need Docker's IPv6 NAT.
+        // Cloudflare's edge serves visitors over IPv6 either way.
+        ports: [`0.0.0.0:${PORTS.http}:${PORTS.http}`, `0.0.0.0:${PORTS.https}:${PORTS.https}`],
+        volumes: [`${relative(STACK_FILES.caddyfile)}:/etc/caddy/Caddyfile:ro`, `${CADDY_DATA_VOLUME}:/data`],
+        read_only: true,
+        tmpfs: ["/config:size=16m", "/tmp:size=16m"],
+        networks: ingressNetworks,
+        depends_on: { [SERVICES.gateway.service]: { condition: "service_started" } },
+        healthcheck: healthcheck(["CMD", "wget", "-q", "-O", "/dev/null", CADDY_HEALTH_URL], "30s"),
+        ...hardening,
+        // The image's caddy binary carries this file capability; without it in the bounding set the
+        // kernel refuses to run the binary at all, even as root.
+        cap_add: ["NET_BIND_SERVICE"],
+        ...resources(limits.services.ingress),
+    };
+}
 
 export function renderCompose(input: ComposeInput): string {
     const { limits } = input;
@@ -163,19 +219,28 @@ export function renderCompose(input: ComposeInput): string {
                 ...hardening,
                 ...resources(limits.services.redis),
             },
+            ...(input.ingress === "cloudflared" ? { [SERVICES.cloudflared.service]: cloudflaredService(limits) } : {}),
+            ...(input.ingress === "caddy" ? { [SERVICES.caddy.service]: caddyService(limits) } : {}),
         },
         networks: Object.fromEntries(
-            Object.values(NETWORKS).map((network) => [
-                network.name,
-                {
-                    name: `${COMPOSE_PROJECT}-${network.name.replace(/-net$/, "")}`,
-                    driver: "bridge",
-                    internal: network === NETWORKS.proxy ? !input.publishGatewayOnLoopback : network.internal,
-                    ipam: { config: [{ subnet: network.subnet }] },
-                },
-            ]),
+            Object.values(NETWORKS)
+                .filter((network) => network !== NETWORKS.edge || input.ingress !== undefined)
+                .map((network) => [
+                    network.name,
+                    {
+                        name: `${COMPOSE_PROJECT}-${network.name.replace(/-net$/, "")}`,
+                        driver: "bridge",
+                        internal: network === NETWORKS.proxy ? !input.publishGatewayOnLoopback : network.internal,
+                        // A fixed bridge name, so the host's DOCKER-USER rules can name it.
+                        ...("bridge" in network ? { driver_opts: { "com.docker.network.bridge.name": network.bridge } } : {}),
+                        ipam: { config: [{ subnet: network.subnet }] },
+                    },
+                ]),
         ),
-        volumes: { [STATE_VOLUME]: { name: STATE_VOLUME } },
+        volumes: {
+            [STATE_VOLUME]: { name: STATE_VOLUME },
+            ...(input.ingress === "caddy" ? { [CADDY_DATA_VOLUME]: { name: CADDY_DATA_VOLUME } } : {}),
+        },
     };
     return YAML.stringify(compose, { lineWidth: 0, aliasDuplicateObjects: false });
 }

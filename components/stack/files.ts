@@ -3,12 +3,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServerSize } from "../../providers";
 import { AppSettings, IngressSettings } from "../settings";
-import { renderCompose } from "./compose";
+import { renderCaddyfile } from "./caddyfile";
+import { renderCompose, TUNNEL_TOKEN_ENV } from "./compose";
 import { egressAllowlist } from "./egress";
 import { renderEgressAcl, renderEgressDockerfile, renderEgressMainGo } from "./egressProxy";
 import { renderEnvFile } from "./envFile";
 import { GATEWAY_ENV, gatewayOrigins, renderGatewayConfig } from "./gatewayConfig";
-import { PORTS } from "./layout";
+import { ingressContainer, publicDomain, publishesOnLoopback, trustedProxies } from "./ingress";
 import { LITELLM_MASTER_KEY_ENV, litellmKeyNames, renderLitellmConfig } from "./litellmConfig";
 import { stackLimits } from "./limits";
 import { StackFiles } from "./steps";
@@ -24,22 +25,8 @@ export interface StackSecretValues {
     readonly litellmMasterKey: pulumi.Input<string>;
     readonly llmApiKeys: Readonly<Record<string, pulumi.Input<string>>>;
     readonly telegramBotToken?: pulumi.Input<string>;
-}
-
-/** Whether the gateway is published on the host's loopback (SSH tunnel, or a proxy on the host). */
-export function publishesOnLoopback(ingress: Pick<IngressSettings, "mode">): boolean {
-    return ingress.mode === "none" || ingress.mode === "tailscale";
-}
-
-/** The domain the gateway is served on publicly, when the ingress mode serves one. */
-function publicDomain(ingress: Pick<IngressSettings, "mode" | "domain">): string | undefined {
-    return ingress.mode === "tunnel" || ingress.mode === "caddy" ? ingress.domain : undefined;
-}
-
-/** Where an operator opens the gateway: the public domain, or the local end of an SSH tunnel. */
-export function gatewayUrl(ingress: Pick<IngressSettings, "mode" | "domain">): string {
-    const domain = publicDomain(ingress);
-    return domain ? `https://${domain}` : `http://127.0.0.1:${PORTS.gateway}`;
+    /** The Cloudflare Tunnel's token (ingress tunnel). */
+    readonly tunnelToken?: pulumi.Input<string>;
 }
 
 export function egressAllowlistFor(app: StackFileSettings): string[] {
@@ -57,22 +44,25 @@ export function renderStackFiles(
             limits: stackLimits(serverSize),
             litellmKeyNames: litellmKeyNames(app.models),
             telegram: app.telegram,
-            publishGatewayOnLoopback: publishesOnLoopback(ingress),
+            publishGatewayOnLoopback: publishesOnLoopback(ingress.mode),
+            ingress: ingressContainer(ingress.mode),
         }),
         gatewayConfig: renderGatewayConfig({
             modelNames: app.models.map((m) => m.name),
             defaultModel: app.defaultModel,
             allowedOrigins: gatewayOrigins(publicDomain(ingress)),
+            trustedProxies: trustedProxies(ingress.mode),
             telegram: app.telegram,
         }),
         litellmConfig: renderLitellmConfig(app.models),
         egressAcl: renderEgressAcl(egressAllowlistFor(app)),
         egressDockerfile: renderEgressDockerfile(),
         egressMainGo: renderEgressMainGo(),
+        ...(ingress.mode === "caddy" && ingress.domain ? { caddyfile: renderCaddyfile(ingress.domain) } : {}),
     };
 }
 
-/** The `.env`: the gateway token, LiteLLM's master key, the provider keys the models use, the Telegram token. */
+/** The `.env`: the gateway token, LiteLLM's master key, the provider keys the models use, the Telegram and tunnel tokens. */
 export function stackEnv(app: Pick<AppSettings, "models">, secrets: StackSecretValues): pulumi.Output<string> {
     const keyNames = litellmKeyNames(app.models);
     const values: Record<string, pulumi.Input<string>> = {
@@ -80,6 +70,7 @@ export function stackEnv(app: Pick<AppSettings, "models">, secrets: StackSecretV
         [LITELLM_MASTER_KEY_ENV]: secrets.litellmMasterKey,
         ...Object.fromEntries(keyNames.map((name) => [name, secrets.llmApiKeys[name]])),
         ...(secrets.telegramBotToken !== undefined ? { [GATEWAY_ENV.telegramToken]: secrets.telegramBotToken } : {}),
+        ...(secrets.tunnelToken !== undefined ? { [TUNNEL_TOKEN_ENV]: secrets.tunnelToken } : {}),
     };
     return pulumi.secret(pulumi.all(values).apply((resolved) => renderEnvFile(resolved)));
 }

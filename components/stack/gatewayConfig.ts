@@ -1,6 +1,6 @@
 // openclaw.json for the pinned OpenClaw: every key here is one the real schema accepts
 // (`openclaw config validate` checks the rendered file in the artifact tests).
-import { INGRESS_PROXY_ADDRESS, PORTS } from "./layout";
+import { PORTS } from "./layout";
 
 /** The environment variables the gateway resolves its secrets from (SecretRefs, never values). */
 export const GATEWAY_ENV = {
@@ -22,11 +22,16 @@ export interface GatewayConfigInput {
     readonly defaultModel: string;
     /** Browser origins the Control UI accepts. */
     readonly allowedOrigins: readonly string[];
+    /** The only sources whose forwarded headers the gateway believes (see `trustedProxies` in ingress.ts). */
+    readonly trustedProxies: readonly string[];
     /** Whether the Telegram channel is configured. */
     readonly telegram: boolean;
 }
 
-/** The Control UI's origins: the public domain when there is one, else the SSH-tunnel address. */
+/**
+ * The Control UI's origins: the public domain when there is one, else the SSH-tunnel address.
+ * (A tailnet `.ts.net` origin is a private same-origin load, which the gateway accepts unlisted.)
+ */
 export function gatewayOrigins(domain: string | undefined): string[] {
     return domain ? [`https://${domain}`] : [`http://127.0.0.1:${PORTS.gateway}`, `http://localhost:${PORTS.gateway}`];
 }
@@ -44,8 +49,8 @@ export function renderGatewayConfig(input: GatewayConfigInput): string {
                 token: envRef(GATEWAY_ENV.token),
                 rateLimit: { maxAttempts: 10, windowMs: 60_000, lockoutMs: 300_000 },
             },
-            // Only the ingress container's fixed address may set forwarded headers.
-            trustedProxies: [INGRESS_PROXY_ADDRESS],
+            // Only the ingress proxy's fixed address may set forwarded headers.
+            trustedProxies: [...input.trustedProxies],
             controlUi: { allowedOrigins: [...input.allowedOrigins] },
             tailscale: { mode: "off" },
             nodes: { browser: { mode: "off" } },

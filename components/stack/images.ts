@@ -8,6 +8,10 @@ export const IMAGES = {
     /** Builder and runtime of the egress proxy, built on the host. */
     goBuilder: "docker.io/library/golang:1.22.12-alpine",
     alpine: "docker.io/library/alpine:3.20.6",
+    /** The Cloudflare Tunnel connector (ingress tunnel). */
+    cloudflared: "docker.io/cloudflare/cloudflared:2026.9.1",
+    /** The reverse proxy with automatic HTTPS (ingress caddy). */
+    caddy: "docker.io/library/caddy:2.11.4-alpine",
 } as const;
 
 /** Smokescreen, Stripe's egress proxy, is built from this upstream commit. */

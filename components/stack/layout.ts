@@ -22,13 +22,24 @@ export const STACK_FILES = {
     egressBuildDir: `${STACK_DIR}/build/egress`,
     egressDockerfile: `${STACK_DIR}/build/egress/Dockerfile`,
     egressMainGo: `${STACK_DIR}/build/egress/main.go`,
+    /** Caddy's site configuration (ingress caddy only), mounted read-only. */
+    caddyfile: `${STACK_DIR}/config/caddy/Caddyfile`,
+    /** The sources that may reach a published port 80/443, one CIDR block per line; empty unless ingress caddy. */
+    ingressSources: `${STACK_DIR}/config/ingress-sources`,
+} as const;
+
+/** Host files outside the stack directory: the firewall rules Docker's published ports need. */
+export const HOST_FIREWALL_FILES = {
+    script: "/usr/local/sbin/openclaw-firewall",
+    unit: "/etc/systemd/system/openclaw-firewall.service",
+    unitName: "openclaw-firewall.service",
 } as const;
 
 /** The official image runs as `node`, uid/gid 1000. */
 export const GATEWAY_UID = 1000;
 
-/** Ports inside the stack's networks; none is published to the internet. */
-export const PORTS = { gateway: 18789, litellm: 4000, egress: 4750, redis: 6379 } as const;
+/** Ports inside the stack's networks. Only Caddy's 80 and 443 are ever published to the internet. */
+export const PORTS = { gateway: 18789, litellm: 4000, egress: 4750, redis: 6379, http: 80, https: 443 } as const;
 
 /** Services by compose name, with their fixed container names (the gateway config and scripts use them). */
 export const SERVICES = {
@@ -36,6 +47,10 @@ export const SERVICES = {
     litellm: { service: "litellm", container: "openclaw-litellm" },
     egress: { service: "egress", container: "openclaw-egress" },
     redis: { service: "redis", container: "openclaw-redis" },
+    /** Ingress tunnel only. */
+    cloudflared: { service: "cloudflared", container: "openclaw-cloudflared" },
+    /** Ingress caddy only. */
+    caddy: { service: "caddy", container: "openclaw-caddy" },
 } as const;
 
 export type ServiceKey = keyof typeof SERVICES;
@@ -53,13 +68,25 @@ export const NETWORKS = {
     egress: { name: "egress-net", subnet: "172.31.242.0/24", internal: false },
     /**
      * Where an ingress container reaches the gateway. Internal, except when the gateway is
-     * published on the host's loopback, which Docker does only from a network with a route out.
+     * published on the host's loopback, which Docker does only from a network with a route out;
+     * then the host's DOCKER-USER rules drop anything it forwards out of this bridge.
      */
-    proxy: { name: "proxy-net", subnet: "172.31.250.0/24", internal: true },
+    proxy: { name: "proxy-net", subnet: "172.31.250.0/24", internal: true, bridge: "oc-proxy" },
+    /** The ingress container's own route to the internet (the Cloudflare edge, Let's Encrypt). */
+    edge: { name: "edge-net", subnet: "172.31.243.0/24", internal: false },
 } as const;
 
 /** The fixed address an ingress container takes on proxy-net: the only proxy the gateway trusts. */
 export const INGRESS_PROXY_ADDRESS = "172.31.250.10";
+
+/**
+ * proxy-net's own gateway: the host. A connection to the gateway's loopback port (an SSH tunnel,
+ * Tailscale Serve) reaches the container from this address.
+ */
+export const PROXY_NET_HOST_ADDRESS = "172.31.250.1";
+
+/** Caddy's certificates and ACME account: a named volume, so a restart never re-issues. */
+export const CADDY_DATA_VOLUME = "openclaw-caddy-data";
 
 /** The gateway's state: a named volume, so replacing a container keeps it. */
 export const STATE_VOLUME = "openclaw-state";

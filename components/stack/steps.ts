@@ -3,7 +3,11 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { DeployStep } from "../deployStep";
-import { GATEWAY_UID, PORTS, SERVICES, STACK_DIR, STACK_FILES } from "./layout";
+import { IngressMode } from "../settings";
+import { renderFirewallScript, renderFirewallUnit } from "./hostFirewall";
+import { ingressContainer } from "./ingress";
+import { GATEWAY_UID, HOST_FIREWALL_FILES, PORTS, SERVICES, STACK_DIR, STACK_FILES } from "./layout";
+import { tailscaleInstallBody, tailscaleServeBody, tailscaleUpBody } from "./tailscale";
 
 /** Every file the stack needs, rendered. The `.env` is secret and arrives as an Output. */
 export interface StackFiles {
@@ -13,7 +17,18 @@ export interface StackFiles {
     readonly egressAcl: string;
     readonly egressDockerfile: string;
     readonly egressMainGo: string;
+    /** Ingress caddy only. */
+    readonly caddyfile?: string;
     readonly env: pulumi.Input<string>;
+}
+
+/** What the ingress mode adds to the deploy. */
+export interface IngressStepsInput {
+    readonly mode: IngressMode;
+    /** The ingress sources file (`renderIngressSources`): Cloudflare's ranges for caddy, else empty. */
+    readonly sources: pulumi.Input<string>;
+    /** Ingress tailscale: the auth key (secret, sent on standard input) and the host's tailnet name. */
+    readonly tailscale?: { readonly authKey: pulumi.Input<string>; readonly hostName: string; readonly sshPort: number };
 }
 
 export interface StackStepsInput {
@@ -22,6 +37,7 @@ export interface StackStepsInput {
     readonly serverId: pulumi.Input<string>;
     /** An allowlisted host the egress check must reach, and one it must be refused. */
     readonly egressProbe: { readonly allowed: string; readonly refused: string };
+    readonly ingress: IngressStepsInput;
 }
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -79,7 +95,58 @@ restart_if_running() {
 
 const script = (body: string) => `${SCRIPT_PRELUDE}\n${body.trim()}\n`;
 
-const CONTAINERS = Object.values(SERVICES).map((s) => s.container);
+/** The containers a mode runs: the four of every stack, and its ingress container. */
+function containersFor(mode: IngressMode): string[] {
+    const ingress = ingressContainer(mode);
+    return [SERVICES.gateway, SERVICES.litellm, SERVICES.egress, SERVICES.redis, ...(ingress ? [SERVICES[ingress]] : [])].map(
+        (s) => s.container,
+    );
+}
+
+/** `write_file TARGET MODE OWNER` fed by a quoted here-document: static content, never expanded. */
+function hereDocument(target: string, modeAndOwner: string, content: string): string {
+    const marker = "OPENCLAW_FILE_END";
+    if (content.split("\n").includes(marker)) throw new Error(`hereDocument: ${target} contains ${marker}`);
+    return `write_file ${target} ${modeAndOwner} <<'${marker}'\n${content.replace(/\n$/, "")}\n${marker}`;
+}
+
+/**
+ * The host's firewall for Docker: the script and its unit as here-documents, the ingress sources on
+ * standard input; then the rules are applied now and on every Docker start.
+ */
+function hostFirewallStep(sources: pulumi.Input<string>): DeployStep {
+    return {
+        name: "host-firewall",
+        script: script(`
+${hereDocument(HOST_FIREWALL_FILES.script, "0755 root:root", renderFirewallScript())}
+${hereDocument(HOST_FIREWALL_FILES.unit, "0644 root:root", renderFirewallUnit())}
+write_file ${STACK_FILES.ingressSources} 0644 root:root
+sudo ${HOST_FIREWALL_FILES.script}
+sudo systemctl daemon-reload
+sudo systemctl enable --quiet ${HOST_FIREWALL_FILES.unitName}
+sudo systemctl start ${HOST_FIREWALL_FILES.unitName}
+`),
+        stdin: sources,
+        triggers: [typeof sources === "string" ? sha256(sources) : hashOf(sources)],
+    };
+}
+
+function tailscaleSteps(input: NonNullable<IngressStepsInput["tailscale"]>): { join: DeployStep[]; serve: DeployStep } {
+    const install = script(tailscaleInstallBody());
+    return {
+        join: [
+            { name: "tailscale-install", script: install, triggers: [sha256(install)], needsRegistry: true },
+            {
+                name: "tailscale-up",
+                script: script(tailscaleUpBody(input.hostName, input.sshPort)),
+                stdin: input.authKey,
+                triggers: [pulumi.secret(hashOf(input.authKey))],
+                needsRegistry: true,
+            },
+        ],
+        serve: { name: "tailscale-serve", script: script(tailscaleServeBody()), triggers: [], needsRegistry: true },
+    };
+}
 
 /** Node one-liners run inside the gateway's container (it has node, not curl). */
 const PROBES = {
@@ -101,7 +168,11 @@ function fileStep(name: string, target: string, content: string, modeAndOwner: s
 }
 
 export function stackSteps(input: StackStepsInput): DeployStep[] {
-    const { files } = input;
+    const { files, ingress } = input;
+    const tailscale = ingress.mode === "tailscale" && ingress.tailscale ? tailscaleSteps(ingress.tailscale) : undefined;
+    if (ingress.mode === "tailscale" && !tailscale) throw new Error("stackSteps: ingress tailscale needs its auth key and host name");
+    if (ingress.mode === "caddy" && files.caddyfile === undefined) throw new Error("stackSteps: ingress caddy needs its Caddyfile");
+    const containers = containersFor(ingress.mode);
     const envHash = pulumi.secret(hashOf(files.env));
     const egressBuildHash = sha256(files.egressDockerfile + files.egressMainGo);
     const composeHash = sha256(files.compose);
@@ -113,7 +184,7 @@ export function stackSteps(input: StackStepsInput): DeployStep[] {
         {
             name: "stack-directories",
             script: script(`
-sudo install -d -o root -g root -m 0700 ${STACK_DIR} ${STACK_DIR}/config ${STACK_DIR}/build ${STACK_FILES.egressBuildDir}
+sudo install -d -o root -g root -m 0700 ${STACK_DIR} ${STACK_DIR}/config ${STACK_DIR}/config/caddy ${STACK_DIR}/build ${STACK_FILES.egressBuildDir}
 sudo install -d -o ${GATEWAY_UID} -g ${GATEWAY_UID} -m 0700 ${STACK_FILES.gatewayConfigDir}
 write_file ${STACK_FILES.owner} 0600 root:root
 `),
@@ -132,6 +203,8 @@ if [ -f ${STACK_FILES.compose} ]; then
 fi
 `,
         },
+        hostFirewallStep(ingress.sources),
+        ...(tailscale ? tailscale.join : []),
         {
             name: "stack-secrets",
             script: script(`write_file ${STACK_FILES.env} 0600 root:root`),
@@ -143,6 +216,9 @@ fi
         fileStep("egress-acl", STACK_FILES.egressAcl, files.egressAcl, "0644 root:root", `restart_if_running ${SERVICES.egress.container}`),
         fileStep("egress-dockerfile", STACK_FILES.egressDockerfile, files.egressDockerfile, "0644 root:root"),
         fileStep("egress-main-go", STACK_FILES.egressMainGo, files.egressMainGo, "0644 root:root"),
+        ...(files.caddyfile !== undefined
+            ? [fileStep("caddyfile", STACK_FILES.caddyfile, files.caddyfile, "0644 root:root", `restart_if_running ${SERVICES.caddy.container}`)]
+            : []),
         // Compose parses the file with the .env before anything is pulled or started.
         fileStep("compose-file", STACK_FILES.compose, files.compose, "0644 root:root", `${COMPOSE} config --quiet\necho "compose file is valid"`),
         {
@@ -158,7 +234,7 @@ fi
 ${COMPOSE} pull --quiet --ignore-buildable
 if ! ${COMPOSE} up --detach --remove-orphans --wait --wait-timeout 600; then
     echo "the stack did not become healthy:" >&2
-    for container in ${CONTAINERS.join(" ")}; do
+    for container in ${containers.join(" ")}; do
         wait_healthy "$container" 1 || true
     done
     exit 1
@@ -168,6 +244,8 @@ ${COMPOSE} ps
             triggers: [composeHash, envHash, egressBuildHash],
             needsRegistry: true,
         },
+        // Serve reaches the gateway's loopback port, so the stack must be up; it reruns with it.
+        ...(tailscale ? [{ ...tailscale.serve, triggers: [composeHash, envHash] }] : []),
         {
             name: "stack-verify",
             script: script(`

@@ -10,9 +10,10 @@ import { renderEnvFile } from "../../components/stack/envFile";
 import { DENIED_TOOLS } from "../../components/stack/gatewayConfig";
 import { INGRESS_PROXY_ADDRESS, NETWORKS, STACK_FILES } from "../../components/stack/layout";
 import { GATEWAY_MIN_MEMORY_MIB, HOST_MEMORY_SHARE, stackLimits } from "../../components/stack/limits";
-import { gatewayUrl, renderStackFiles, stackEnv, StackFileSettings } from "../../components/stack/files";
+import { renderStackFiles, stackEnv, StackFileSettings } from "../../components/stack/files";
+import { staticGatewayUrl } from "../../components/stack/ingress";
 import { StackFiles, stackSteps } from "../../components/stack/steps";
-import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
+import { ConfigMap, devConfigFor, ingressStepsFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
 const SMALL = { vcpus: 2, memoryMiB: 4096 };
 const LARGE = { vcpus: 16, memoryMiB: 65536 };
@@ -149,8 +150,8 @@ describe("openclaw.json", () => {
     it("allows the Control UI only from the public domain, or from the SSH tunnel without one", () => {
         assert.deepStrictEqual(config().gateway.controlUi.allowedOrigins, ["https://claw.example.com"]);
         assert.deepStrictEqual(config(APP, "none").gateway.controlUi.allowedOrigins, ["http://127.0.0.1:18789", "http://localhost:18789"]);
-        assert.strictEqual(gatewayUrl({ mode: "tunnel", domain: "claw.example.com" }), "https://claw.example.com");
-        assert.strictEqual(gatewayUrl({ mode: "none" }), "http://127.0.0.1:18789");
+        assert.strictEqual(staticGatewayUrl({ mode: "tunnel", domain: "claw.example.com" }), "https://claw.example.com");
+        assert.strictEqual(staticGatewayUrl({ mode: "none" }), "http://127.0.0.1:18789");
     });
 
     it("switches off discovery, browser control, update checks and sandbox-less code execution", () => {
@@ -236,7 +237,7 @@ function stepsFor(settings: Settings, secrets = SECRETS) {
         ...renderStackFiles(app, settings.ingress, settings.host.serverSize),
         env: stackEnv(settings.app, { ...secrets, llmApiKeys: settings.app.llmApiKeys, telegramBotToken: settings.app.telegramBotToken }),
     };
-    return stackSteps({ files, serverId: "4711", egressProbe: { allowed: "api.anthropic.com", refused: "example.com" } });
+    return stackSteps({ files, serverId: "4711", egressProbe: { allowed: "api.anthropic.com", refused: "example.com" }, ingress: ingressStepsFor(settings.ingress.mode) });
 }
 
 async function resolvedTriggers(settings: Settings, secrets = SECRETS): Promise<Record<string, string>> {
