@@ -94,6 +94,7 @@ export const DEFAULTS = {
     sshPublicKeys: [] as string[],
     dockerSource: "docker" as DockerSource,
     ingress: "tunnel" as IngressMode,
+    cloudflareAccessEmails: [] as string[],
     openclawImage: "ghcr.io/openclaw/openclaw:2026.9.6",
     egressDomains: [] as string[],
     backupSchedule: "*-*-* 03:00:00",
@@ -283,7 +284,7 @@ function readIngress(r: Reader): IngressSettings {
         r.problems.push(`${PROJECT}:cloudflareZoneId is not set; ingress ${mode} creates the DNS record for the domain in that zone.`);
     }
 
-    const accessEmails = r.stringList("cloudflareAccessEmails", []) ?? [];
+    const accessEmails = r.stringList("cloudflareAccessEmails", DEFAULTS.cloudflareAccessEmails) ?? [];
     for (const email of accessEmails) {
         if (!EMAIL.test(email)) r.problem("cloudflareAccessEmails", email, "each entry must be an email address such as you@example.com");
     }

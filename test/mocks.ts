@@ -4,6 +4,7 @@
 // both "what was created" and "where a secret went".
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
+import { TEST_CLOUDFLARE_RANGES } from "./fixtures";
 
 export interface RecordedResource {
     readonly type: string;
@@ -16,11 +17,17 @@ export interface RecordedResource {
 
 /** Resources registered since the last `resetMocks()`. */
 export const recorded: RecordedResource[] = [];
+/** Provider functions called (data sources), by token, since the last `resetMocks()`. */
+export const calls: string[] = [];
+
+/** What Tailscale Serve's step prints under mocks: the program reads `gatewayUrl` from it. */
+export const MOCK_TAILNET_URL = "https://openclaw-dev.tail0123.ts.net";
 /** Every secret value the mocks generated (passwords, random bytes, private keys). */
 export const generatedSecrets: string[] = [];
 
 export function resetMocks(): void {
     recorded.length = 0;
+    calls.length = 0;
 }
 
 /** Secret inputs reach the mock monitor wrapped; tests want plain values. */
@@ -85,6 +92,8 @@ function computedOutputs(type: string, inputs: Record<string, any>, id: string):
             return { keyName: `key-${id}` };
         case "aws:ec2/vpc:Vpc":
             return inputs.assignGeneratedIpv6CidrBlock ? { ipv6CidrBlock: "2001:db8:42:ff00::/56" } : {};
+        case "command:remote:Command":
+            return /tailscale serve/.test(inputs.create ?? "") ? { stdout: `serving\ngateway-url: ${MOCK_TAILNET_URL}\n` } : {};
         default:
             return {};
     }
@@ -99,10 +108,20 @@ pulumi.runtime.setMocks(
             return { id, state: { ...args.inputs, ...computedOutputs(args.type, inputs, id) } };
         },
         call(args: pulumi.runtime.MockCallArgs) {
-            if (args.token === "aws:ec2/getAmi:getAmi") {
-                return { id: "ami-0123456789abcdef0", name: "debian-13-amd64-20261101-2300", architecture: "x86_64" };
+            calls.push(args.token);
+            switch (args.token) {
+                case "aws:ec2/getAmi:getAmi":
+                    return { id: "ami-0123456789abcdef0", name: "debian-13-amd64-20261101-2300", architecture: "x86_64" };
+                case "cloudflare:index/getIpRanges:getIpRanges":
+                    return { ...TEST_CLOUDFLARE_RANGES, etag: "mock", jdcloudCidrs: [] };
+                case "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken": {
+                    // As Cloudflare builds it: base64 of {a: account, t: tunnel, s: secret}.
+                    const token = Buffer.from(JSON.stringify({ a: args.inputs.accountId, t: args.inputs.tunnelId, s: crypto.randomBytes(32).toString("base64") })).toString("base64");
+                    return { accountId: args.inputs.accountId, tunnelId: args.inputs.tunnelId, token: secret(token) };
+                }
+                default:
+                    return {};
             }
-            return {};
         },
     },
     "openclaw",

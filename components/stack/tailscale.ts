@@ -82,7 +82,7 @@ echo "${GATEWAY_URL_PREFIX}https://$name"
 }
 
 /** The URL the serve step printed, or "" before it ran (preview). */
-export function gatewayUrlFromServeOutput(stdout: string): string {
-    const line = stdout.split("\n").find((l) => l.startsWith(GATEWAY_URL_PREFIX));
+export function gatewayUrlFromServeOutput(stdout: string | undefined): string {
+    const line = (stdout ?? "").split("\n").find((l) => l.startsWith(GATEWAY_URL_PREFIX));
     return line ? line.slice(GATEWAY_URL_PREFIX.length).trim() : "";
 }

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { named, ofType, recorded, resetMocks, settled, single, valueOf } from "../mocks";
+import { generatedSecrets, named, ofType, recorded, resetMocks, settled, single, valueOf } from "../mocks";
 import { OpenClawDeployment } from "../../components/deployment";
 import { parseSettings, Settings } from "../../components/settings";
 import { CloudName } from "../../providers";
@@ -51,7 +51,10 @@ for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
         it("registers the deploy steps in order, each after the one before, the first after the host is ready", () => {
             const commands = ofType("command:remote:Command").map((c) => c.name);
             assert.deepStrictEqual(commands, STEP_NAMES.map((n) => `openclaw-${n}`));
-            for (let i = 1; i < STEP_NAMES.length; i++) {
+            // The first step also waits for the Cloudflare side, which therefore outlives it on destroy.
+            assert.deepStrictEqual(result.dependsOn[`openclaw-${STEP_NAMES[1]}`], ["openclaw-host-ready", "openclaw"], STEP_NAMES[1]);
+            assert.strictEqual(single("openclaw:index:CloudflareIngress").name, "openclaw");
+            for (let i = 2; i < STEP_NAMES.length; i++) {
                 assert.deepStrictEqual(result.dependsOn[`openclaw-${STEP_NAMES[i]}`], [`openclaw-${STEP_NAMES[i - 1]}`], STEP_NAMES[i]);
             }
             assert.strictEqual(single("openclaw:index:Stack").name, "openclaw");
@@ -84,8 +87,8 @@ for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
             assert.match(verify, /'example\.com' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
         });
 
-        it("exports the gateway URL of the tunnel's domain", () => {
-            assert.strictEqual(result.deployment.gatewayUrl, "https://claw-dev.example.com");
+        it("exports the gateway URL of the tunnel's domain", async () => {
+            assert.strictEqual(await valueOf(result.deployment.gatewayUrl), "https://claw-dev.example.com");
         });
     });
 }
@@ -110,12 +113,15 @@ describe("app settings never touch the server", () => {
     for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
         it(`on ${cloud}: ${changes.map(([key]) => key).join(", ")}`, async () => {
             const base = { "openclaw:llmApiKeys": JSON.stringify(TEST_LLM_KEYS) };
-            // The mocks generate a new deploy key per run; everything else is deterministic.
+            // The mocks generate new keys and secrets per run (the tunnel's secret reaches the tunnel);
+            // everything else is deterministic.
+            const masked = (text: string, deployPublicKey: string) =>
+                generatedSecrets.reduce((t, secret) => t.split(secret).join("<secret>"), text.split(deployPublicKey).join("<deploy key>"));
             const snapshot = (deployPublicKey: string) => ({
-                server: JSON.stringify(single(SERVER[cloud]).inputs).split(deployPublicKey).join("<deploy key>"),
+                server: masked(JSON.stringify(single(SERVER[cloud]).inputs), deployPublicKey),
                 others: recorded
                     .filter((r) => !r.type.startsWith("command:") && !r.type.startsWith("random:") && !r.type.startsWith("tls:"))
-                    .map((r) => JSON.stringify(r).split(deployPublicKey).join("<deploy key>")),
+                    .map((r) => masked(JSON.stringify(r), deployPublicKey)),
             });
             const before = snapshot((await deploy(settingsFor(cloud, base))).deployPublicKey);
             for (const [key, change] of changes) {

@@ -14,7 +14,7 @@ function runProgram(cloud: CloudName): Record<string, pulumi.Output<any> | strin
     return require(INDEX);
 }
 
-const EXPORTS = ["cloud", "serverIp", "sshCommand", "gatewayUrl", "gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey"];
+const EXPORTS = ["cloud", "serverIp", "sshCommand", "gatewayUrl", "gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey", "tunnelId"];
 const SECRET_EXPORTS = ["gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey"];
 
 const expected: Record<CloudName, { server: string; firewall: string; staticIp: string }> = {
@@ -39,7 +39,11 @@ describe("the program (index.ts) with the dev stack's config", () => {
             assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
             assert.strictEqual(await valueOf(outputs.sshCommand as pulumi.Output<string>), `ssh -p 9922 deploy@${ip}`);
             // The dev stack uses the tunnel to its domain.
-            assert.strictEqual(outputs.gatewayUrl, "https://claw-dev.example.com");
+            assert.strictEqual(await valueOf(outputs.gatewayUrl as pulumi.Output<string>), "https://claw-dev.example.com");
+            await settled();
+            const tunnel = ofType("cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared");
+            assert.strictEqual(tunnel.length, 1, "one tunnel");
+            assert.strictEqual(await valueOf(outputs.tunnelId as pulumi.Output<string>), tunnel[0].id);
             for (const name of SECRET_EXPORTS) {
                 assert.strictEqual(await pulumi.isSecret(outputs[name] as pulumi.Output<string>), true, `${name} must be secret`);
             }

@@ -167,6 +167,9 @@ describe("settings", () => {
             ["bad operator key", { "openclaw:sshPublicKeys": '["ssh-ed25519 bm90IGEga2V5 me@laptop"]' }, ["openclaw:sshPublicKeys[0]", "damaged"]],
             ["operator key of an unknown type", { "openclaw:sshPublicKeys": '["ssh-dss AAAA me"]' }, ["openclaw:sshPublicKeys[0]", "ssh-dss"]],
             ["tailscale without a key", { "openclaw:ingress": "tailscale" }, ["openclaw:tailscaleAuthKey is not set", "tailscale"]],
+            ["an Access email that is not one", { "openclaw:cloudflareAccessEmails": '["me at example.com"]' }, ["openclaw:cloudflareAccessEmails", '"me at example.com"', "email address"]],
+            ["Access without a public host name", { "openclaw:ingress": "none", "openclaw:cloudflareAccessEmails": '["me@example.com"]' }, ["openclaw:cloudflareAccessEmails", '"me@example.com"', "only ingress tunnel and caddy", "ingress none"]],
+            ["Access for caddy without an account", { "openclaw:ingress": "caddy", "openclaw:cloudflareAccountId": undefined, "openclaw:stateStore": "none", "openclaw:cloudflareAccessEmails": '["me@example.com"]' }, ["openclaw:cloudflareAccountId is not set", "Access"]],
             ["aws region disagreeing", { "openclaw:cloud": "aws", "aws:region": "eu-central-1", "openclaw:region": "us-east-1" }, ["openclaw:region", '"us-east-1"', "aws:region (eu-central-1)"]],
         ];
         for (const [title, overrides, fragments] of cases) {

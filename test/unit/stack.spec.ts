@@ -64,7 +64,7 @@ describe("the compose file", () => {
             assert.ok(!service.privileged, name);
         }
         const readOnly = Object.entries<any>(compose().services).filter(([, s]) => s.read_only).map(([n]) => n);
-        assert.deepStrictEqual(readOnly.sort(), ["egress", "gateway", "redis"], "LiteLLM alone writes to its image");
+        assert.deepStrictEqual(readOnly.sort(), ["cloudflared", "egress", "gateway", "redis"], "LiteLLM alone writes to its image");
     });
 
     it("pins every image and builds the egress proxy from the pinned commit", () => {
@@ -268,14 +268,15 @@ describe("the deploy steps", () => {
             for (const secret of secretValues) assert.ok(!text.includes(secret), `${step.name} script holds a secret`);
         }
         const env = await valueOf(pulumi.output(steps.find((s) => s.name === "stack-secrets")!.stdin!));
-        assert.ok(pulumi.Output.isInstance(steps[1].stdin) && (await pulumi.isSecret(steps[1].stdin as pulumi.Output<string>)), "the .env input is secret");
+        const secretsStep = steps.find((s) => s.name === "stack-secrets")!;
+        assert.ok(pulumi.Output.isInstance(secretsStep.stdin) && (await pulumi.isSecret(secretsStep.stdin as pulumi.Output<string>)), "the .env input is secret");
         assert.strictEqual(env, renderEnvFile({
             ANTHROPIC_API_KEY: TEST_LLM_KEYS.ANTHROPIC_API_KEY,
             LITELLM_MASTER_KEY: SECRETS.litellmMasterKey,
             OPENCLAW_GATEWAY_TOKEN: SECRETS.gatewayToken,
             TELEGRAM_BOT_TOKEN: TEST_TELEGRAM_TOKEN,
         }), "the .env holds the keys the models use, not every key configured");
-        assert.match(steps[1].script, new RegExp(`write_file ${STACK_FILES.env} 0600 root:root`));
+        assert.match(secretsStep.script, new RegExp(`write_file ${STACK_FILES.env} 0600 root:root`));
     });
 
     it("stop the stack on destroy only on the server they belong to", async () => {
