@@ -1,8 +1,13 @@
+import { PORTS } from "../components/stack/layout";
 import { DEPLOY_USER } from "./paths";
 
+/** The only forward SSH allows: the operator's tunnel to the gateway's loopback port. */
+export const PERMITTED_FORWARDS = [`127.0.0.1:${PORTS.gateway}`, `localhost:${PORTS.gateway}`];
+
 /**
- * The SSH hardening drop-in. Seed 002's settings plus the ones an auditor asks for:
- * only `deploy`, only keys, no forwarding of any kind, idle sessions closed after 10 minutes.
+ * The SSH hardening drop-in. Seed 002's settings plus the ones an auditor asks for: only
+ * `deploy`, only keys, no agent, X11, socket or remote forwarding, local forwarding only to the
+ * gateway's loopback port (the SSH tunnel of `ingress: none`), idle sessions closed after 10 minutes.
  */
 export function renderSshdHardening(sshPort: number): string {
     const settings: [string, string | number][] = [
@@ -19,7 +24,8 @@ export function renderSshdHardening(sshPort: number): string {
         ["AllowUsers", DEPLOY_USER],
         ["X11Forwarding", "no"],
         ["AllowAgentForwarding", "no"],
-        ["AllowTcpForwarding", "no"],
+        ["AllowTcpForwarding", "local"],
+        ["PermitOpen", PERMITTED_FORWARDS.join(" ")],
         ["AllowStreamLocalForwarding", "no"],
         ["PermitTunnel", "no"],
         ["PermitUserEnvironment", "no"],

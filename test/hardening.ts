@@ -13,7 +13,9 @@ export function expectedSshd(port: number): Record<string, string> {
         allowusers: "deploy",
         x11forwarding: "no",
         allowagentforwarding: "no",
-        allowtcpforwarding: "no",
+        // `ssh -L 18789:127.0.0.1:18789` and nothing else.
+        allowtcpforwarding: "local",
+        permitopen: "127.0.0.1:18789 localhost:18789",
         permittunnel: "no",
         clientaliveinterval: "300",
         clientalivecountmax: "2",
