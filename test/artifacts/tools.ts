@@ -1,7 +1,8 @@
 // Runs the real tools that consume our rendered files. They are installed by `.ci/run`:
-// Debian 12's packages system-wide, and Debian 13's cloud-init, dockerd, Docker Compose and
-// fail2ban unpacked under .tools/debian13 (the default osImage is Debian 13, so its parsers have
-// the last word). OpenClaw itself, from npm, is in ./openclaw.ts.
+// Debian 12's packages system-wide (ShellCheck, iptables, systemd's own systemd-analyze, ...), and
+// Debian 13's cloud-init, dockerd, Docker Compose, fail2ban, Caddy and UFW unpacked under
+// .tools/debian13 (the default osImage is Debian 13, so its parsers have the last word). OpenClaw
+// itself, from npm, is in ./openclaw.ts.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -10,9 +11,9 @@ import * as path from "path";
 import { ROOT } from "../fixtures";
 
 export const DEBIAN13 = process.env.OPENCLAW_DEBIAN13_TOOLS ?? path.join(ROOT, ".tools", "debian13");
-const DEBIAN13_PYTHONPATH = path.join(DEBIAN13, "usr", "lib", "python3", "dist-packages");
+export const DEBIAN13_PYTHONPATH = path.join(DEBIAN13, "usr", "lib", "python3", "dist-packages");
 /** Debian's own python: the unpacked Python tools use the dependencies Debian installed for it. */
-const DEBIAN_PYTHON = "/usr/bin/python3";
+export const DEBIAN_PYTHON = "/usr/bin/python3";
 
 export interface RunResult {
     readonly status: number | null;
@@ -93,4 +94,58 @@ export function shellcheckBash(name: string, script: string): RunResult {
     const file = path.join(tempDir("shellcheck"), `${name}.sh`);
     fs.writeFileSync(file, script);
     return run("/usr/bin/shellcheck", ["-s", "bash", "--severity=style", file]);
+}
+
+/** Debian 13's Caddy (2.6; the image runs 2.11): its Caddyfile adapter and config validation. */
+export const CADDY_13 = path.join(DEBIAN13, "usr", "bin", "caddy");
+
+/**
+ * `caddy ARGS` with HOME and the XDG directories in a fresh temporary directory, so it reads and
+ * writes nothing of this machine's (it would create ~/.step, ~/.config/caddy, ~/.local/share/caddy).
+ * Only PATH comes from this process's environment. stdout alone carries `caddy adapt`'s JSON.
+ */
+export function caddy(args: readonly string[]): RunResult & { readonly stdout: string } {
+    assert.ok(fs.existsSync(CADDY_13), `${CADDY_13} is missing; run \`bash .ci/run\` (or its install steps) first`);
+    const home = tempDir("caddy-home");
+    const result = spawnSync(CADDY_13, args, {
+        encoding: "utf8",
+        cwd: home,
+        timeout: 60_000,
+        env: {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            HOME: home,
+            XDG_CONFIG_HOME: path.join(home, "config"),
+            XDG_DATA_HOME: path.join(home, "data"),
+            XDG_CACHE_HOME: path.join(home, "cache"),
+        },
+    });
+    return { status: result.status, stdout: result.stdout ?? "", output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+}
+
+/** The `*-restore` programs of Debian's iptables: nft (Debian's default backend) and legacy. */
+export const IPTABLES_RESTORE = {
+    4: { nft: "/usr/sbin/iptables-nft-restore", legacy: "/usr/sbin/iptables-legacy-restore" },
+    6: { nft: "/usr/sbin/ip6tables-nft-restore", legacy: "/usr/sbin/ip6tables-legacy-restore" },
+} as const;
+
+/**
+ * `iptables-restore --test --noflush` on restore input: parses every rule and builds the tables
+ * without committing them (the legacy backend also resolves every jump target). It needs root
+ * (CAP_NET_ADMIN), which CI has; nothing is changed on this machine.
+ */
+export function iptablesRestoreTest(family: 4 | 6, backend: "nft" | "legacy", input: string): RunResult {
+    const command = IPTABLES_RESTORE[family][backend];
+    assert.ok(fs.existsSync(command), `${command} is missing; run \`bash .ci/run\` (Debian's iptables) first`);
+    const result = spawnSync(command, ["--test", "--noflush"], { encoding: "utf8", input, timeout: 30_000 });
+    return { status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+}
+
+/**
+ * `systemd-analyze verify` (Debian 12's systemd 252) of a unit installed under `root`, a directory
+ * laid out like `/`: the unit's ExecStart is looked up under `root`, as are the units it depends
+ * on, so this machine's own units and files are never consulted. It exits 0 even when it ignores
+ * a line it cannot parse, so a caller must also check that it said nothing.
+ */
+export function systemdAnalyzeVerify(root: string, unitPath: string): RunResult {
+    return run("/usr/bin/systemd-analyze", ["verify", `--root=${root}`, "--man=no", unitPath], { SYSTEMD_LOG_COLOR: "0" });
 }

@@ -1,6 +1,7 @@
 // The hardened host as an operator and an attacker see it, on a real Debian 13 VM booted from the
 // program's user data. Each check fails when the hardening it guards regresses.
 import * as assert from "assert";
+import { spawn } from "child_process";
 import * as net from "net";
 import { HOST_PATHS } from "../../cloud-init/paths";
 import { sysctlValues } from "../../cloud-init/sysctl";
@@ -26,6 +27,45 @@ function banner(port: number, ms: number): Promise<string> {
     });
 }
 
+/** A free TCP port on this machine's loopback. */
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            server.close(() => resolve(port));
+        });
+        server.on("error", reject);
+    });
+}
+
+/**
+ * Opens `ssh -N -L <local>:<target>` as the README tells operators to, sends an HTTP request
+ * through it, and returns what came back ("" when sshd refused the forward).
+ */
+async function throughTunnel(sshArgs: (extra: string[]) => string[], target: string): Promise<string> {
+    const local = await freePort();
+    const tunnel = spawn("ssh", sshArgs(["-N", "-L", `127.0.0.1:${local}:${target}`]), { stdio: "ignore" });
+    try {
+        const deadline = Date.now() + 30000;
+        while (Date.now() < deadline) {
+            const answer = await new Promise<string | undefined>((resolve) => {
+                let received = "";
+                const socket = net.connect(local, "127.0.0.1", () => socket.write("GET / HTTP/1.0\r\n\r\n"));
+                socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+                socket.on("close", () => resolve(received));
+                socket.on("error", () => resolve(undefined));
+                setTimeout(() => socket.destroy(), 10000);
+            });
+            if (answer !== undefined) return answer;
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        throw new Error(`the SSH tunnel to ${target} never listened on 127.0.0.1:${local}`);
+    } finally {
+        tunnel.kill();
+    }
+}
+
 describe("the hardened host (Debian 13 VM)", () => {
     describe("SSH", () => {
         // The checks below fail logins from the test's own address on purpose; exempt it from
@@ -48,6 +88,19 @@ describe("the hardened host (Debian 13 VM)", () => {
             assert.ok(!/[:\]]22\s/.test(listeners), `something listens on 22:\n${listeners}`);
             const said = await banner(vm.port22HostPort, 8000);
             assert.ok(!said.startsWith("SSH-"), `port 22 answered: ${said}`);
+        });
+
+        it("forwards a local port to the gateway's loopback port and to nothing else (the SSH tunnel of ingress none)", async () => {
+            const { vm } = e2e();
+            // A stand-in for the gateway on its loopback port: the stack's images cannot be pulled here.
+            const pid = vm.sudo("sh -c 'cd /tmp && nohup python3 -m http.server 18789 --bind 127.0.0.1 >/dev/null 2>&1 & echo $!'").trim();
+            try {
+                const args = (extra: string[]) => vm.sshArgs("deploy", extra);
+                assert.match(await throughTunnel(args, "127.0.0.1:18789"), /^HTTP\/1\.0 200/, "the tunnel to the gateway's port works");
+                assert.strictEqual(await throughTunnel(args, `127.0.0.1:${e2e().settings.host.sshPort}`), "", "a tunnel to another port is refused");
+            } finally {
+                vm.sudo(`kill ${pid}`);
+            }
         });
 
         it("refuses root", () => {
