@@ -44,7 +44,8 @@ chains() {
         echo "-A ${FIREWALL_CHAINS.main} -i ${NETWORKS.proxy.bridge} ! -o ${NETWORKS.proxy.bridge} -m conntrack --ctstate NEW -j DROP"
     fi
     for port in ${ports.join(" ")}; do
-        echo "-A ${FIREWALL_CHAINS.main} -p tcp -m conntrack --ctstate DNAT --ctorigdstport $port -j ${FIREWALL_CHAINS.ingress}"
+        # ORIGINAL: only the visitor's packets; Caddy's replies are in the same connection.
+        echo "-A ${FIREWALL_CHAINS.main} -p tcp -m conntrack --ctstate DNAT --ctdir ORIGINAL --ctorigdstport $port -j ${FIREWALL_CHAINS.ingress}"
     done
     for source in "\${sources[@]}"; do
         case $source in
@@ -77,7 +78,7 @@ docker_user() {
 
 # ufw_sources: the sources of the UFW rules this script added.
 ufw_sources() {
-    ufw show added | grep -F "comment '$comment'" | sed -E 's/.* from ([^ ]+) .*/\\1/' | sort -u
+    ufw show added | { grep -F "comment '$comment'" || true; } | sed -E 's/.* from ([^ ]+) .*/\\1/' | sort -u
 }
 
 sync_ufw() {

@@ -24,6 +24,7 @@ export function tailscaleInstallBody(): string {
 if command -v tailscale >/dev/null 2>&1 && [ -f ${TAILSCALE_SOURCE} ]; then
     echo "tailscale is installed: $(tailscale version | head -n 1)"
 else
+    # shellcheck source=/dev/null
     . /etc/os-release
     case $ID in
         debian | ubuntu) ;;

@@ -9,12 +9,13 @@ import * as net from "net";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { DEFAULTS, IngressSettings } from "../../components/settings";
+import { DEFAULTS, IngressMode, IngressSettings } from "../../components/settings";
+import { TUNNEL_TOKEN_ENV } from "../../components/stack/compose";
 import { renderStackFiles, stackEnv, StackFileSettings } from "../../components/stack/files";
-import { STACK_DIR, STACK_FILES } from "../../components/stack/layout";
+import { NETWORKS, STACK_DIR, STACK_FILES } from "../../components/stack/layout";
 import { shellQuote, stackSteps, StackFiles } from "../../components/stack/steps";
 import { clouds, ServerSize } from "../../providers";
-import { ingressStepsFor, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
+import { ingressStepsFor, stackStepNames, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 import { freePort, httpStatus, node24, node24Env, NODE24, OPENCLAW_PACKAGE_DIR, openclaw, openclawVersion, startNode24, waitForStatus } from "./openclaw";
 import { dockerCompose, ok, shellcheckBash, tempDir } from "./tools";
 
@@ -47,6 +48,19 @@ const INGRESSES: Ingress[] = [
 ];
 const loopbackPublished = (ingress: Ingress) => ingress.mode === "none" || ingress.mode === "tailscale";
 
+/** The container each mode puts between the internet and the gateway, as a compose service. */
+const INGRESS_SERVICE: Record<IngressMode, string | undefined> = { tunnel: "cloudflared", caddy: "caddy", tailscale: undefined, none: undefined };
+/** The services compose runs in every mode, and in each mode. */
+const CORE_SERVICES = ["gateway", "litellm", "egress", "redis"];
+const servicesFor = (ingress: Ingress) => [...CORE_SERVICES, ...(INGRESS_SERVICE[ingress.mode] ? [INGRESS_SERVICE[ingress.mode]!] : [])];
+/**
+ * Whom the gateway lets set forwarded headers: the ingress container's fixed address on proxy-net,
+ * proxy-net's own gateway (the host) for Tailscale Serve on the host's loopback, or nobody.
+ */
+const TRUSTED_PROXIES: Record<IngressMode, string[]> = { tunnel: ["172.31.250.10"], caddy: ["172.31.250.10"], tailscale: ["172.31.250.1"], none: [] };
+/** The only capability any service adds back: Caddy's binary carries it as a file capability. */
+const CAP_ADD: Record<string, string[]> = { caddy: ["NET_BIND_SERVICE"] };
+
 const SIZES: Record<string, ServerSize> = {
     "4 GB, 2 vCPU (Hetzner cx23)": clouds.hetzner.catalog.serverTypes.cx23,
     "64 GB, 16 vCPU (AWS m6i.4xlarge)": clouds.aws.catalog.serverTypes["m6i.4xlarge"],
@@ -54,6 +68,8 @@ const SIZES: Record<string, ServerSize> = {
 const SMALL = SIZES["4 GB, 2 vCPU (Hetzner cx23)"];
 
 const GATEWAY_TOKEN = "gateway-token-for-tests-0123456789abcdef0123456789abcdef";
+/** Shaped like a remotely managed tunnel's token (base64 JSON); it opens no tunnel. */
+const TUNNEL_TOKEN = "eyJhIjoidGVzdC1hY2NvdW50IiwidCI6InRlc3QtdHVubmVsIiwicyI6InRlc3Qtc2VjcmV0In0=";
 const LITELLM_MASTER_KEY = "sk-master-for-tests-0123456789abcdef";
 
 /** A pulumi Input's value (plain values resolve outside a deployment). */
@@ -75,6 +91,7 @@ async function materialise(telegram: boolean, ingress: Ingress, size: ServerSize
             litellmMasterKey: LITELLM_MASTER_KEY,
             llmApiKeys: TEST_LLM_KEYS,
             ...(telegram ? { telegramBotToken: TEST_TELEGRAM_TOKEN } : {}),
+            ...(ingress.mode === "tunnel" ? { tunnelToken: TUNNEL_TOKEN } : {}),
         }),
     );
     const files = { ...renderStackFiles(settings, ingress, size), env };
@@ -87,6 +104,7 @@ async function materialise(telegram: boolean, ingress: Ingress, size: ServerSize
         [STACK_FILES.egressAcl]: files.egressAcl,
         [STACK_FILES.egressDockerfile]: files.egressDockerfile,
         [STACK_FILES.egressMainGo]: files.egressMainGo,
+        ...(files.caddyfile !== undefined ? { [STACK_FILES.caddyfile]: files.caddyfile } : {}),
     };
     for (const [hostPath, text] of Object.entries(contents)) {
         const target = inCopy(dir, hostPath);
@@ -180,16 +198,25 @@ describe("the container stack's files, checked by the software that consumes the
                             model = composeModel(rendered.dir);
                         });
 
-                        it("compose accepts it with the .env the deploy writes (the compose-file step's check)", () => {
+                        it(`compose accepts it with the .env the deploy writes (the compose-file step's check) and runs ${servicesFor(ingress).join(", ")}`, () => {
                             const result = dockerCompose(rendered.dir, ["config", "--quiet"]);
                             assert.strictEqual(result.status, 0, result.output);
-                            assert.deepStrictEqual(Object.keys(model.services).sort(), ["egress", "gateway", "litellm", "redis"]);
+                            const services = dockerCompose(rendered.dir, ["config", "--services"]);
+                            assert.strictEqual(services.status, 0, services.output);
+                            assert.deepStrictEqual(services.stdout.trim().split("\n").sort(), servicesFor(ingress).sort());
+                            assert.deepStrictEqual(Object.keys(model.services).sort(), servicesFor(ingress).sort());
+                            if (ingress.mode === "tunnel") {
+                                assert.strictEqual(model.services.cloudflared.environment[TUNNEL_TOKEN_ENV], TUNNEL_TOKEN, "cloudflared's token from .env");
+                            }
+                            for (const [name, service] of Object.entries<any>(model.services)) {
+                                if (name !== "cloudflared") assert.ok(!(TUNNEL_TOKEN_ENV in (service.environment ?? {})), `${name} gets the tunnel token`);
+                            }
                         });
 
-                        it("every service drops all capabilities, gains no privileges, restarts unless stopped and has a healthcheck", () => {
+                        it(`every service drops all capabilities${INGRESS_SERVICE[ingress.mode] === "caddy" ? " (Caddy adds back NET_BIND_SERVICE only)" : ""}, gains no privileges, restarts unless stopped and has a healthcheck`, () => {
                             for (const [name, service] of Object.entries<any>(model.services)) {
                                 assert.deepStrictEqual(service.cap_drop, ["ALL"], `${name}: cap_drop`);
-                                assert.ok(!service.cap_add, `${name} adds capabilities back`);
+                                assert.deepStrictEqual(service.cap_add ?? [], CAP_ADD[name] ?? [], `${name} adds capabilities back`);
                                 assert.deepStrictEqual(service.security_opt, ["no-new-privileges:true"], `${name}: security_opt`);
                                 assert.strictEqual(service.restart, "unless-stopped", `${name}: restart`);
                                 assert.ok(!service.privileged, `${name} is privileged`);
@@ -236,18 +263,56 @@ describe("the container stack's files, checked by the software that consumes the
                         });
 
                         it(
+                            INGRESS_SERVICE[ingress.mode]
+                                ? `${INGRESS_SERVICE[ingress.mode]} alone is on edge-net; proxy-net (bridge ${NETWORKS.proxy.bridge}) is internal, and ${INGRESS_SERVICE[ingress.mode]} is on it at the address the gateway trusts`
+                                : `there is no edge-net; proxy-net (bridge ${NETWORKS.proxy.bridge}) has a route out, for the gateway's port on the host's loopback`,
+                            () => {
+                                const ingressService = INGRESS_SERVICE[ingress.mode];
+                                const expected = ["cache-net", "egress-net", "openclaw-net", "proxy-net", ...(ingressService ? ["edge-net"] : [])];
+                                assert.deepStrictEqual(Object.keys(model.networks).sort(), expected.sort());
+                                const proxyNet = model.networks["proxy-net"];
+                                assert.strictEqual(proxyNet.internal === true, !loopbackPublished(ingress), `proxy-net internal: ${proxyNet.internal}`);
+                                // The host firewall's DOCKER-USER rules name this bridge.
+                                assert.deepStrictEqual(proxyNet.driver_opts, { "com.docker.network.bridge.name": "oc-proxy" });
+                                assert.ok(networksOf(model.services.gateway).includes("proxy-net"), "the gateway is not on proxy-net");
+                                const onProxyNet = Object.keys(model.services).filter((name) => networksOf(model.services[name]).includes("proxy-net"));
+                                assert.deepStrictEqual(onProxyNet.sort(), ["gateway", ...(ingressService ? [ingressService] : [])].sort());
+                                if (ingressService) {
+                                    assert.ok(!model.networks["edge-net"].internal, "edge-net has no route out");
+                                    const onEdgeNet = Object.keys(model.services).filter((name) => networksOf(model.services[name]).includes("edge-net"));
+                                    assert.deepStrictEqual(onEdgeNet, [ingressService]);
+                                    assert.deepStrictEqual(networksOf(model.services[ingressService]), ["edge-net", "proxy-net"]);
+                                    assert.deepStrictEqual([model.services[ingressService].networks["proxy-net"].ipv4_address], TRUSTED_PROXIES[ingress.mode]);
+                                } else if (ingress.mode === "tailscale") {
+                                    // Docker gives a bridge network's first address to the host.
+                                    const subnet: string = proxyNet.ipam.config[0].subnet;
+                                    assert.deepStrictEqual([subnet.replace(/\.0\/24$/, ".1")], TRUSTED_PROXIES.tailscale);
+                                }
+                            },
+                        );
+
+                        it(
                             loopbackPublished(ingress)
                                 ? "only the gateway publishes a port, on the host's 127.0.0.1 only"
-                                : "no service publishes a port (the ingress reaches the gateway inside Docker)",
+                                : ingress.mode === "caddy"
+                                  ? "only Caddy publishes ports: 80 and 443 on 0.0.0.0 (IPv4), nothing else"
+                                  : "no service publishes a port (the ingress reaches the gateway inside Docker)",
                             () => {
                                 for (const [name, service] of Object.entries<any>(model.services)) {
-                                    if (name === "gateway" && loopbackPublished(ingress)) {
+                                    if (name === "caddy") {
+                                        const published = (service.ports ?? []).map((p: any) => `${p.host_ip}:${p.published}->${p.target}/${p.protocol}`);
+                                        assert.deepStrictEqual(published, ["0.0.0.0:80->80/tcp", "0.0.0.0:443->443/tcp"]);
+                                    } else if (name === "gateway" && loopbackPublished(ingress)) {
                                         assert.ok(service.ports?.length > 0, "the gateway is not published");
                                         const listening = Number(service.command[service.command.indexOf("--port") + 1]);
                                         for (const port of service.ports) {
                                             assert.strictEqual(port.host_ip, "127.0.0.1", `published on ${port.host_ip ?? "every address"}`);
                                             assert.strictEqual(port.target, listening, "publishes a port the gateway does not listen on");
                                         }
+                                        assert.deepStrictEqual(
+                                            service.ports.map((p: any) => `${p.host_ip}:${p.published}->${p.target}/${p.protocol}`),
+                                            ["127.0.0.1:18789->18789/tcp"],
+                                        );
                                     } else {
                                         assert.deepStrictEqual(service.ports ?? [], [], `${name} publishes ports`);
                                     }
@@ -346,6 +411,24 @@ describe("the container stack's files, checked by the software that consumes the
                     assert.ok(result.output.includes(`${name} is missing from ${STACK_FILES.env}`), result.output);
                 }
             });
+
+            it(`with ingress tunnel, refuses to run when ${TUNNEL_TOKEN_ENV} is missing from .env (or empty), naming it`, async () => {
+                const tunnel = await materialise(false, { mode: "tunnel", domain: "claw.example.com" }, SMALL);
+                const lines = tunnel.files.env.trim().split("\n");
+                assert.ok(lines.some((l) => l.startsWith(`${TUNNEL_TOKEN_ENV}=`)), `the tunnel's .env has no ${TUNNEL_TOKEN_ENV}`);
+                const copy = (env: string) => {
+                    const dir = tempDir("compose-tunnel");
+                    fs.writeFileSync(path.join(dir, "docker-compose.yml"), tunnel.files.compose);
+                    fs.writeFileSync(path.join(dir, ".env"), env);
+                    return dir;
+                };
+                assert.strictEqual(dockerCompose(copy(tunnel.files.env), ["config", "--quiet"]).status, 0);
+                for (const env of [lines.filter((l) => !l.startsWith(`${TUNNEL_TOKEN_ENV}=`)), lines.map((l) => (l.startsWith(`${TUNNEL_TOKEN_ENV}=`) ? `${TUNNEL_TOKEN_ENV}=` : l))]) {
+                    const result = dockerCompose(copy(`${env.join("\n")}\n`), ["config", "--quiet"]);
+                    assert.notStrictEqual(result.status, 0, "compose ran without the tunnel token");
+                    assert.ok(result.output.includes(`${TUNNEL_TOKEN_ENV} is missing from ${STACK_FILES.env}`), result.output);
+                }
+            });
         });
     });
 
@@ -359,9 +442,11 @@ describe("the container stack's files, checked by the software that consumes the
 
         for (const ingress of INGRESSES) {
             for (const telegram of [false, true]) {
-                it(`openclaw config validate accepts it: ingress ${ingress.mode}, ${telegram ? "with" : "without"} Telegram, two models`, () => {
+                it(`openclaw config validate accepts it: ingress ${ingress.mode} (trustedProxies ${JSON.stringify(TRUSTED_PROXIES[ingress.mode])}), ${telegram ? "with" : "without"} Telegram, two models`, () => {
                     const file = path.join(tempDir("openclaw-json"), "openclaw.json");
-                    fs.writeFileSync(file, renderStackFiles(app(telegram), ingress, SMALL).gatewayConfig);
+                    const text = renderStackFiles(app(telegram), ingress, SMALL).gatewayConfig;
+                    assert.deepStrictEqual(JSON.parse(text).gateway.trustedProxies, TRUSTED_PROXIES[ingress.mode]);
+                    fs.writeFileSync(file, text);
                     const result = validate(file);
                     assert.strictEqual(result.status, 0, result.output);
                     assert.ok(result.output.includes(`Config valid: ${file}`), result.output);
@@ -622,29 +707,31 @@ describe("the container stack's files, checked by the software that consumes the
         });
     });
 
+    // The firewall script the host-firewall step writes from a here-document is text to ShellCheck
+    // here; ingress.spec.ts checks it as a script of its own.
     describe("the deploy steps' scripts, through ShellCheck", () => {
-        let rendered: Rendered;
-        before(async () => {
-            rendered = await materialise(true, { mode: "none" }, SMALL);
-        });
-
-        it("shellcheck -s bash and bash -n accept every step's script and every delete script", async () => {
-            assert.ok(rendered.steps.length > 0);
-            let deletes = 0;
-            for (const step of rendered.steps) {
-                const scripts: [string, string][] = [[step.name, step.script]];
-                if (step.delete !== undefined) {
-                    scripts.push([`${step.name}-delete`, await resolve(step.delete)]);
-                    deletes += 1;
+        for (const ingress of INGRESSES) {
+            it(`shellcheck -s bash and bash -n accept every step's script and every delete script: ingress ${ingress.mode} (${stackStepNames(ingress.mode).length} steps)`, async () => {
+                const rendered = await materialise(true, ingress, SMALL);
+                assert.deepStrictEqual(rendered.steps.map((s) => s.name), stackStepNames(ingress.mode));
+                let deletes = 0;
+                const findings: string[] = [];
+                for (const step of rendered.steps) {
+                    const scripts: [string, string][] = [[step.name, step.script]];
+                    if (step.delete !== undefined) {
+                        scripts.push([`${step.name}-delete`, await resolve(step.delete)]);
+                        deletes += 1;
+                    }
+                    for (const [name, script] of scripts) {
+                        const result = shellcheckBash(name, script);
+                        if (result.status !== 0) findings.push(`${name}:\n${result.output}`);
+                        ok("/bin/bash", ["-n", "-c", script]);
+                    }
                 }
-                for (const [name, script] of scripts) {
-                    const result = shellcheckBash(name, script);
-                    assert.strictEqual(result.status, 0, `${name}:\n${result.output}`);
-                    ok("/bin/bash", ["-n", "-c", script]);
-                }
-            }
-            assert.ok(deletes > 0, "no step has a delete script");
-        });
+                assert.deepStrictEqual(findings, [], findings.join("\n"));
+                assert.ok(deletes > 0, "no step has a delete script");
+            });
+        }
 
         it("shellcheck -s bash rejects an unquoted expansion in a step-like script", () => {
             assert.notStrictEqual(shellcheckBash("broken", "set -euo pipefail\nrm -rf $1/*\n").status, 0);
