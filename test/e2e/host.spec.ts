@@ -54,7 +54,8 @@ async function throughTunnel(sshArgs: (extra: string[]) => string[], target: str
                 const socket = net.connect(local, "127.0.0.1", () => socket.write("GET / HTTP/1.0\r\n\r\n"));
                 socket.on("data", (chunk) => (received += chunk.toString("latin1")));
                 socket.on("close", () => resolve(received));
-                socket.on("error", () => resolve(undefined));
+                // Refused: nothing listens yet. Reset: ssh listened, and sshd refused the channel.
+                socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED" ? undefined : received));
                 setTimeout(() => socket.destroy(), 10000);
             });
             if (answer !== undefined) return answer;
