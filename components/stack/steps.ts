@@ -131,7 +131,11 @@ sudo systemctl start ${HOST_FIREWALL_FILES.unitName}
     };
 }
 
-function tailscaleSteps(input: NonNullable<IngressStepsInput["tailscale"]>): { join: DeployStep[]; serve: DeployStep } {
+/** Joining the tailnet (before the stack) and serving the gateway in it (after the stack is up, rerun with it). */
+function tailscaleSteps(
+    input: NonNullable<IngressStepsInput["tailscale"]>,
+    serveTriggers: readonly pulumi.Input<unknown>[],
+): { join: DeployStep[]; serve: DeployStep } {
     const install = script(tailscaleInstallBody());
     return {
         join: [
@@ -144,7 +148,7 @@ function tailscaleSteps(input: NonNullable<IngressStepsInput["tailscale"]>): { j
                 needsRegistry: true,
             },
         ],
-        serve: { name: "tailscale-serve", script: script(tailscaleServeBody()), triggers: [], needsRegistry: true },
+        serve: { name: "tailscale-serve", script: script(tailscaleServeBody()), triggers: serveTriggers, needsRegistry: true },
     };
 }
 
@@ -169,13 +173,13 @@ function fileStep(name: string, target: string, content: string, modeAndOwner: s
 
 export function stackSteps(input: StackStepsInput): DeployStep[] {
     const { files, ingress } = input;
-    const tailscale = ingress.mode === "tailscale" && ingress.tailscale ? tailscaleSteps(ingress.tailscale) : undefined;
-    if (ingress.mode === "tailscale" && !tailscale) throw new Error("stackSteps: ingress tailscale needs its auth key and host name");
-    if (ingress.mode === "caddy" && files.caddyfile === undefined) throw new Error("stackSteps: ingress caddy needs its Caddyfile");
-    const containers = containersFor(ingress.mode);
     const envHash = pulumi.secret(hashOf(files.env));
     const egressBuildHash = sha256(files.egressDockerfile + files.egressMainGo);
     const composeHash = sha256(files.compose);
+    const tailscale = ingress.mode === "tailscale" && ingress.tailscale ? tailscaleSteps(ingress.tailscale, [composeHash, envHash]) : undefined;
+    if (ingress.mode === "tailscale" && !tailscale) throw new Error("stackSteps: ingress tailscale needs its auth key and host name");
+    if (ingress.mode === "caddy" && files.caddyfile === undefined) throw new Error("stackSteps: ingress caddy needs its Caddyfile");
+    const containers = containersFor(ingress.mode);
     const gatewayUrl = `http://127.0.0.1:${PORTS.gateway}`;
     const inGateway = (program: string, ...args: string[]) =>
         `sudo docker exec ${SERVICES.gateway.container} node -e ${shellQuote(program)} ${args.map(shellQuote).join(" ")} || echo "no-answer"`;
@@ -244,8 +248,8 @@ ${COMPOSE} ps
             triggers: [composeHash, envHash, egressBuildHash],
             needsRegistry: true,
         },
-        // Serve reaches the gateway's loopback port, so the stack must be up; it reruns with it.
-        ...(tailscale ? [{ ...tailscale.serve, triggers: [composeHash, envHash] }] : []),
+        // Serve reaches the gateway's loopback port, so the stack must be up.
+        ...(tailscale ? [tailscale.serve] : []),
         {
             name: "stack-verify",
             script: script(`
