@@ -127,7 +127,7 @@ sudo systemctl enable --quiet ${HOST_FIREWALL_FILES.unitName}
 sudo systemctl start ${HOST_FIREWALL_FILES.unitName}
 `),
         stdin: sources,
-        triggers: [typeof sources === "string" ? sha256(sources) : hashOf(sources)],
+        triggers: [hashOf(sources)],
     };
 }
 

@@ -7,6 +7,7 @@ import { HOST_PATHS } from "../../cloud-init/paths";
 import { sysctlValues } from "../../cloud-init/sysctl";
 import { expectedSshd, pickSshd } from "../hardening";
 import { e2e, QEMU_HOST_ADDRESS } from "./fixture";
+import { freePort } from "./vm";
 
 /** Reads whatever a TCP service says first within `ms`. */
 function banner(port: number, ms: number): Promise<string> {
@@ -24,18 +25,6 @@ function banner(port: number, ms: number): Promise<string> {
         socket.on("error", done);
         socket.on("close", done);
         setTimeout(done, ms);
-    });
-}
-
-/** A free TCP port on this machine's loopback. */
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-        server.on("error", reject);
     });
 }
 
