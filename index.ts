@@ -15,3 +15,5 @@ export const backupEncryptionKey = deployment.backupEncryptionKey;
 export const deployPrivateKey = deployment.deployPrivateKey;
 /** Ingress tunnel only; other stacks have no such output. */
 export const tunnelId = deployment.tunnelId;
+/** The bucket backups go to; stacks with stateStore none have no such output. */
+export const stateBucket = deployment.stateBucketName;

@@ -4,6 +4,7 @@ import { CloudflareIngress, cloudflareInboundRules, cloudflareOriginRanges } fro
 import { HardenedHost } from "./hardenedHost";
 import { OpenClawStack } from "./openclawStack";
 import { StackSecrets } from "./secrets";
+import { StateBucket } from "./stateBucket";
 import { Settings } from "./settings";
 
 export interface OpenClawDeploymentArgs {
@@ -32,10 +33,14 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
     readonly litellmMasterKey: pulumi.Output<string>;
     readonly backupEncryptionKey: pulumi.Output<string>;
     readonly deployPrivateKey: pulumi.Output<string>;
+    /** The state bucket's name (a store other than none). */
+    readonly stateBucketName?: pulumi.Output<string>;
     readonly secrets: StackSecrets;
     readonly host: HardenedHost;
     /** Cloudflare's side of ingress tunnel or caddy. */
     readonly cloudflare?: CloudflareIngress;
+    /** Where backups go (stateStore s3 or r2). */
+    readonly stateBucket?: StateBucket;
     readonly stack: OpenClawStack;
 
     constructor(name: string, args: OpenClawDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -44,7 +49,7 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
         const { ingress } = settings;
         const hostName = args.hostName ?? defaultHostName(pulumi.getStack());
 
-        this.secrets = new StackSecrets(`${name}-secrets`, { parent: this });
+        this.secrets = new StackSecrets(`${name}-secrets`, { rotation: settings.secretsRotation }, { parent: this });
         // Ingress caddy: ports 80 and 443 open to Cloudflare's ranges only, at the cloud firewall and on the host.
         const originSources = ingress.mode === "caddy" ? cloudflareOriginRanges(settings.host.ipv6, this) : undefined;
         this.host = new HardenedHost(
@@ -77,6 +82,21 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
             );
         }
 
+        const store = settings.backups.stateStore;
+        if (store !== "none") {
+            this.stateBucket = new StateBucket(
+                name,
+                {
+                    store,
+                    namePrefix: hostName,
+                    retentionDays: settings.backups.backupRetentionDays,
+                    protect: settings.protect,
+                    cloudflareAccountId: ingress.cloudflareAccountId,
+                },
+                { parent: this },
+            );
+        }
+
         this.stack = new OpenClawStack(
             name,
             {
@@ -92,6 +112,11 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
                 connection: this.host.connection,
                 serverId: this.host.serverId,
                 hostReady: this.host.ready,
+                stackName: pulumi.getStack(),
+                backups: settings.backups,
+                stateBucket: this.stateBucket,
+                backupIdentity: this.secrets.backupEncryptionKey,
+                alerts: settings.alerts,
                 uses: this.cloudflare ? [this.cloudflare] : [],
             },
             { parent: this },
@@ -106,7 +131,8 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
         this.litellmMasterKey = pulumi.secret(this.secrets.litellmMasterKey);
         this.backupEncryptionKey = pulumi.secret(this.secrets.backupEncryptionKey);
         this.deployPrivateKey = pulumi.secret(this.secrets.deployPrivateKey);
+        this.stateBucketName = this.stateBucket?.bucketName;
 
-        this.registerOutputs({ serverIp: this.serverIp, sshCommand: this.sshCommand, gatewayUrl: this.gatewayUrl, tunnelId: this.tunnelId });
+        this.registerOutputs({ serverIp: this.serverIp, sshCommand: this.sshCommand, gatewayUrl: this.gatewayUrl, tunnelId: this.tunnelId, stateBucket: this.stateBucketName });
     }
 }

@@ -2,11 +2,12 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ServerSize } from "../providers";
 import { DeployStep } from "./deployStep";
-import { AppSettings, IngressSettings } from "./settings";
+import { AlertSettings, AppSettings, BackupSettings, IngressSettings } from "./settings";
+import { BucketEndpoint, renderMaintenanceConfig, renderMaintenanceSecrets } from "./stack/maintenance";
 import { egressAllowlistFor, renderStackFiles, stackEnv, StackFileSettings } from "./stack/files";
 import { renderIngressSources } from "./stack/hostFirewall";
 import { staticGatewayUrl } from "./stack/ingress";
-import { stackSteps } from "./stack/steps";
+import { containersFor, MaintenanceStepsInput, stackSteps } from "./stack/steps";
 import { gatewayUrlFromServeOutput } from "./stack/tailscale";
 
 export interface OpenClawStackArgs {
@@ -33,11 +34,61 @@ export interface OpenClawStackArgs {
     readonly serverId: pulumi.Input<string>;
     /** The host's wait-for-cloud-init step: the first step runs after it. */
     readonly hostReady: pulumi.Resource;
+    /** The stack's name, as alerts and the backup settings file name it. */
+    readonly stackName: string;
+    /** Where backups go, when, and for how long. */
+    readonly backups: BackupSettings;
+    /** The state bucket and the host's credentials for it (a store other than none). */
+    readonly stateBucket?: {
+        readonly endpoint: pulumi.Input<BucketEndpoint>;
+        readonly accessKeyId: pulumi.Input<string>;
+        readonly secretAccessKey: pulumi.Input<string>;
+    };
+    /** The age identity backups are encrypted to. */
+    readonly backupIdentity: pulumi.Input<string>;
+    /** Where the watchdog sends alerts. */
+    readonly alerts: AlertSettings;
     /**
      * Resources the stack uses that must outlive it on destroy: the first step (whose delete stops
      * the containers) depends on them, so the Cloudflare tunnel goes only after cloudflared stopped.
      */
     readonly uses?: readonly pulumi.Resource[];
+}
+
+function maintenanceInput(args: OpenClawStackArgs): MaintenanceStepsInput {
+    const { backups, stateBucket } = args;
+    if (backups.stateStore !== "none" && !stateBucket) throw new Error(`OpenClawStack: stateStore ${backups.stateStore} needs its bucket`);
+    const endpoint: pulumi.Output<BucketEndpoint | undefined> = stateBucket ? pulumi.output(stateBucket.endpoint) : pulumi.output(undefined);
+    return {
+        store: backups.stateStore,
+        schedule: backups.backupSchedule,
+        bucket: endpoint.apply((e) => e?.bucket ?? ""),
+        config: endpoint.apply((bucket) =>
+            renderMaintenanceConfig({
+                stack: args.stackName,
+                store: backups.stateStore,
+                bucket,
+                retentionDays: backups.backupRetentionDays,
+                schedule: backups.backupSchedule,
+                containers: containersFor(args.ingress.mode),
+                telegramChatId: args.alerts.telegramChatId,
+            }),
+        ),
+        secrets: pulumi.secret(
+            pulumi
+                .all([stateBucket?.accessKeyId, stateBucket?.secretAccessKey, args.backupIdentity, args.alerts.webhookUrl, args.app.telegramBotToken])
+                .apply(([accessKeyId, secretAccessKey, backupIdentity, alertWebhookUrl, telegramBotToken]) =>
+                    renderMaintenanceSecrets({
+                        accessKeyId,
+                        secretAccessKey,
+                        backupIdentity,
+                        alertWebhookUrl,
+                        // The bot token reaches the host only when alerts are sent through it.
+                        telegramBotToken: args.alerts.telegramChatId !== undefined ? telegramBotToken : undefined,
+                    }),
+                ),
+        ),
+    };
 }
 
 /** Hosts the egress check expects the proxy to refuse: the first one the allowlist does not name. */
@@ -79,6 +130,7 @@ export class OpenClawStack extends pulumi.ComponentResource {
                         ? { authKey: args.app.tailscaleAuthKey, hostName: args.hostName, sshPort: args.sshPort }
                         : undefined,
             },
+            maintenance: maintenanceInput(args),
         });
 
         const commands: command.remote.Command[] = [];

@@ -75,6 +75,14 @@ export interface BackupSettings {
     readonly backupRetentionDays: number;
 }
 
+/** Where the host's watchdog sends its alerts; with neither, problems show only in the journal and `systemctl`. */
+export interface AlertSettings {
+    /** An ntfy-style URL the alert text is POSTed to (secret: a topic URL is as good as a password). */
+    readonly webhookUrl?: pulumi.Output<string>;
+    /** A Telegram chat the gateway's own bot (`telegramBotToken`) sends alerts to. */
+    readonly telegramChatId?: string;
+}
+
 /** The whole config contract, validated. Built once, at the entry, by `parseSettings`. */
 export interface Settings {
     readonly cloud: CloudName;
@@ -82,6 +90,12 @@ export interface Settings {
     readonly ingress: IngressSettings;
     readonly app: AppSettings;
     readonly backups: BackupSettings;
+    readonly alerts: AlertSettings;
+    /**
+     * Any label; changing it makes `pulumi up` generate a new gateway token, LiteLLM master key and
+     * tunnel secret and deliver them. Unset, the secrets live as long as the stack.
+     */
+    readonly secretsRotation?: string;
     /** Protect server, data and bucket from deletion. */
     readonly protect: boolean;
 }
@@ -127,6 +141,9 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const CLOUDFLARE_ID = /^[0-9a-f]{32}$/;
+const ROTATION_LABEL = /^[A-Za-z0-9._:-]{1,64}$/;
+/** Telegram chat ids: a number (negative for groups), or a public channel's @name. */
+const TELEGRAM_CHAT_ID = /^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$/;
 const EMAIL = /^[^\s@"'\\]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const SSH_KEY_TYPES = [
     "ssh-ed25519",
@@ -152,12 +169,17 @@ export function parseSettings(raw: RawConfig): Settings {
     const ingress = readIngress(r);
     const app = readApp(r, ingress.mode);
     const backups = readBackups(r, cloud, ingress.cloudflareAccountId);
+    const alerts = readAlerts(r, app.telegramBotToken !== undefined);
+    const secretsRotation = r.string("secretsRotation", undefined);
+    if (secretsRotation !== undefined && !ROTATION_LABEL.test(secretsRotation)) {
+        r.problem("secretsRotation", secretsRotation, "it must be a short label of letters, digits, dots, dashes, colons or underscores, such as 2026-11");
+    }
     const protect = r.boolean("protect", DEFAULTS.protect);
 
     if (r.problems.length > 0 || !cloud || !catalog) {
         throw new ConfigError(r.problems);
     }
-    return { cloud, host: host as HostSettings, ingress, app, backups, protect };
+    return { cloud, host: host as HostSettings, ingress, app, backups, alerts, secretsRotation, protect };
 }
 
 function readHost(r: Reader, cloud: CloudName | undefined): Partial<HostSettings> {
@@ -449,6 +471,30 @@ function readBackups(r: Reader, cloud: CloudName | undefined, cloudflareAccountI
         r.problem("backupRetentionDays", String(backupRetentionDays), "it must be a whole number of days from 1 to 3650");
     }
     return { stateStore, backupSchedule, backupRetentionDays };
+}
+
+function readAlerts(r: Reader, hasTelegramBot: boolean): AlertSettings {
+    const webhookUrl = r.secretString("alertWebhookUrl");
+    if (webhookUrl !== undefined && !isHttpsUrl(webhookUrl)) {
+        r.hiddenProblem("alertWebhookUrl", "it must be an https:// URL without spaces or quotes, such as https://ntfy.sh/<your topic>");
+    }
+    const telegramChatId = r.string("alertTelegramChatId", undefined);
+    if (telegramChatId !== undefined && !TELEGRAM_CHAT_ID.test(telegramChatId)) {
+        r.problem("alertTelegramChatId", telegramChatId, "it must be a Telegram chat id (a number, negative for groups) or a channel's @name");
+    } else if (telegramChatId !== undefined && !hasTelegramBot && !r.has("telegramBotToken")) {
+        r.problems.push(`${PROJECT}:telegramBotToken is not set; alertTelegramChatId sends alerts through that bot.`);
+    }
+    return { webhookUrl: webhookUrl === undefined ? undefined : pulumi.secret(webhookUrl), telegramChatId };
+}
+
+function isHttpsUrl(text: string): boolean {
+    if (/[\s"'\\]/.test(text)) return false;
+    try {
+        const url = new URL(text);
+        return url.protocol === "https:" && url.hostname !== "";
+    } catch {
+        return false;
+    }
 }
 
 /** Why an OpenSSH public key line is unusable, or undefined when it is fine. */

@@ -1,9 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { IngressMode, RawConfig } from "../components/settings";
+import { IngressMode, RawConfig, StateStore } from "../components/settings";
+import { ageIdentity } from "../components/stack/ageIdentity";
 import { renderIngressSources } from "../components/stack/hostFirewall";
-import { IngressStepsInput } from "../components/stack/steps";
+import { BucketEndpoint, renderMaintenanceConfig, renderMaintenanceSecrets } from "../components/stack/maintenance";
+import { containersFor, IngressStepsInput, MaintenanceStepsInput } from "../components/stack/steps";
 import { CloudName } from "../providers";
 
 export const ROOT = path.join(__dirname, "..");
@@ -24,7 +26,7 @@ export function rawConfig(values: ConfigMap, secretKeys: readonly string[] = [])
 }
 
 /** The keys whose values the stack must store encrypted. */
-export const SECRET_KEYS = ["openclaw:llmApiKeys", "openclaw:telegramBotToken", "openclaw:tailscaleAuthKey"];
+export const SECRET_KEYS = ["openclaw:llmApiKeys", "openclaw:telegramBotToken", "openclaw:tailscaleAuthKey", "openclaw:alertWebhookUrl"];
 
 /** Reads a committed `Pulumi.<stack>.yaml` into engine form. */
 export function stackFileConfig(stack: string): ConfigMap {
@@ -63,12 +65,19 @@ export const TEST_CLOUDFLARE_RANGES = {
     ipv6Cidrs: ["2400:cb00::/32", "2606:4700::/32"],
 };
 
-/** The stack's deploy steps for an ingress mode, in the order they must run (after the host's `host-ready`). */
-export function stackStepNames(mode: IngressMode = "tunnel"): string[] {
+/**
+ * The stack's deploy steps for an ingress mode and state store, in the order they must run (after
+ * the host's `host-ready`). The dev stack has a Cloudflare account, so its store defaults to r2.
+ */
+export function stackStepNames(mode: IngressMode = "tunnel", store: StateStore = "r2"): string[] {
     return [
         "stack-directories",
         "host-firewall",
         ...(mode === "tailscale" ? ["tailscale-install", "tailscale-up"] : []),
+        "maintenance-tools",
+        "maintenance",
+        "maintenance-secrets",
+        ...(store !== "none" ? ["state-restore"] : []),
         "stack-secrets",
         "gateway-config",
         "litellm-config",
@@ -93,5 +102,23 @@ export function ingressStepsFor(mode: IngressMode, sources: readonly string[] = 
         mode,
         sources: renderIngressSources(sources),
         ...(mode === "tailscale" ? { tailscale: { authKey: TEST_TAILSCALE_KEY, hostName: "openclaw-test", sshPort: 9922 } } : {}),
+    };
+}
+
+/** A backup key for tests: an age identity of fixed bytes; it encrypts nothing real. */
+export const TEST_BACKUP_IDENTITY = ageIdentity(Buffer.alloc(32, 7));
+/** Bucket credentials of the right shape; they open no bucket. */
+export const TEST_BUCKET_CREDENTIALS = { accessKeyId: "AKIATESTONLY0123456789", secretAccessKey: "test-secret-access-key-0123456789abcdefghij" };
+export const TEST_BUCKET: BucketEndpoint = { provider: "Cloudflare", region: "auto", endpoint: "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com", bucket: "openclaw-test-state-0a1b2c3d" };
+
+/** The maintenance part of `stackSteps`' input for a store, with test values. */
+export function maintenanceStepsFor(store: StateStore = "r2", mode: IngressMode = "tunnel"): MaintenanceStepsInput {
+    const bucket = store === "none" ? undefined : TEST_BUCKET;
+    return {
+        store,
+        schedule: "*-*-* 03:00:00",
+        bucket: bucket?.bucket,
+        config: renderMaintenanceConfig({ stack: "test", store, bucket, retentionDays: 14, schedule: "*-*-* 03:00:00", containers: containersFor(mode) }),
+        secrets: renderMaintenanceSecrets({ ...(bucket ? TEST_BUCKET_CREDENTIALS : {}), backupIdentity: TEST_BACKUP_IDENTITY }),
     };
 }

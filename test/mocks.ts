@@ -22,6 +22,13 @@ export const calls: string[] = [];
 
 /** What Tailscale Serve's step prints under mocks: the program reads `gatewayUrl` from it. */
 export const MOCK_TAILNET_URL = "https://openclaw-dev.tail0123.ts.net";
+/** Some of Cloudflare's token permission groups, as its API lists them. */
+export const MOCK_PERMISSION_GROUPS = [
+    { id: "2efd5506f9c8494dacb1fa10a3e7d5b6", name: "Workers R2 Storage Bucket Item Write", scopes: ["com.cloudflare.edge.r2.bucket"], category: "developer_platform", isSelectable: true },
+    { id: "6a018a9f2fc74eb6b293b0c548f38b39", name: "Workers R2 Storage Bucket Item Read", scopes: ["com.cloudflare.edge.r2.bucket"], category: "developer_platform", isSelectable: true },
+    { id: "bf7481a1826f439697cb59a20b22293e", name: "Workers R2 Storage Write", scopes: ["com.cloudflare.api.account"], category: "developer_platform", isSelectable: true },
+];
+
 /** Every secret value the mocks generated (passwords, random bytes, private keys). */
 export const generatedSecrets: string[] = [];
 
@@ -92,6 +99,20 @@ function computedOutputs(type: string, inputs: Record<string, any>, id: string):
             return { keyName: `key-${id}` };
         case "aws:ec2/vpc:Vpc":
             return inputs.assignGeneratedIpv6CidrBlock ? { ipv6CidrBlock: "2001:db8:42:ff00::/56" } : {};
+        case "aws:s3/bucket:Bucket": {
+            const bucket = `${inputs.bucketPrefix ?? `${inputs.bucket}-`}0a1b2c3d`;
+            return { bucket, arn: `arn:aws:s3:::${bucket}`, region: "eu-central-1" };
+        }
+        case "aws:iam/user:User":
+            return { name: `${inputs.name ?? "openclaw-backup"}-${id}`, arn: `arn:aws:iam::123456789012:user/openclaw/${id}` };
+        case "aws:iam/accessKey:AccessKey":
+            return { secret: secret(crypto.randomBytes(30).toString("base64")) };
+        case "random:index/randomId:RandomId": {
+            const bytes = crypto.createHash("sha256").update(id).digest().subarray(0, inputs.byteLength);
+            return { hex: bytes.toString("hex"), b64Url: bytes.toString("base64url") };
+        }
+        case "cloudflare:index/accountToken:AccountToken":
+            return { value: secret(crypto.randomBytes(30).toString("base64url")) };
         case "command:remote:Command":
             return /tailscale serve/.test(inputs.create ?? "") ? { stdout: `serving\ngateway-url: ${MOCK_TAILNET_URL}\n` } : {};
         default:
@@ -112,6 +133,11 @@ pulumi.runtime.setMocks(
             switch (args.token) {
                 case "aws:ec2/getAmi:getAmi":
                     return { id: "ami-0123456789abcdef0", name: "debian-13-amd64-20261101-2300", architecture: "x86_64" };
+                case "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList":
+                    // Cloudflare filters by the (URL-encoded) name it is given.
+                    return {
+                        results: MOCK_PERMISSION_GROUPS.filter((g) => args.inputs.name === undefined || g.name === decodeURIComponent(args.inputs.name)),
+                    };
                 case "cloudflare:index/getIpRanges:getIpRanges":
                     return { ...TEST_CLOUDFLARE_RANGES, etag: "mock", jdcloudCidrs: [] };
                 case "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken": {

@@ -97,3 +97,30 @@ export const GATEWAY_PATHS = {
     configDir: "/etc/openclaw",
     config: "/etc/openclaw/openclaw.json",
 } as const;
+
+/**
+ * The host's maintenance jobs: backups to the state bucket and the watchdog. Root-owned; the
+ * secrets file (bucket credentials, backup key, alert targets) is 0600.
+ */
+export const MAINTENANCE_FILES = {
+    backupCommand: "/usr/local/sbin/openclaw-backup",
+    watchdogCommand: "/usr/local/sbin/openclaw-watchdog",
+    confDir: "/etc/openclaw-maintenance",
+    /** Non-secret settings both commands read: the bucket, schedule, retention, containers to watch. */
+    conf: "/etc/openclaw-maintenance/maintenance.conf",
+    secrets: "/etc/openclaw-maintenance/secrets.env",
+    /** Last good backup, watchdog memory, work directories (never synced anywhere). */
+    stateDir: "/var/lib/openclaw-maintenance",
+    unitDir: "/etc/systemd/system",
+} as const;
+
+/** The maintenance units, by name. */
+export const MAINTENANCE_UNITS = {
+    backupService: "openclaw-backup.service",
+    backupTimer: "openclaw-backup.timer",
+    watchdogService: "openclaw-watchdog.service",
+    watchdogTimer: "openclaw-watchdog.timer",
+} as const;
+
+/** Where backups go inside the state bucket. */
+export const BACKUP_PREFIX = "backups/";

@@ -3,11 +3,15 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { DeployStep } from "../deployStep";
-import { IngressMode } from "../settings";
+import { IngressMode, StateStore } from "../settings";
+import { renderBackupScript } from "./backupScript";
 import { renderFirewallScript, renderFirewallUnit } from "./hostFirewall";
 import { ingressContainer } from "./ingress";
-import { GATEWAY_UID, HOST_FIREWALL_FILES, PORTS, SERVICES, STACK_DIR, STACK_FILES } from "./layout";
+import { GATEWAY_UID, HOST_FIREWALL_FILES, MAINTENANCE_FILES, MAINTENANCE_UNITS, PORTS, SERVICES, STACK_DIR, STACK_FILES } from "./layout";
+import { renderMaintenanceUnits } from "./maintenance";
+import { shellQuote } from "./shell";
 import { tailscaleInstallBody, tailscaleServeBody, tailscaleUpBody } from "./tailscale";
+import { renderWatchdogScript } from "./watchdogScript";
 
 /** Every file the stack needs, rendered. The `.env` is secret and arrives as an Output. */
 export interface StackFiles {
@@ -31,6 +35,19 @@ export interface IngressStepsInput {
     readonly tailscale?: { readonly authKey: pulumi.Input<string>; readonly hostName: string; readonly sshPort: number };
 }
 
+/** The host's backups and watchdog. */
+export interface MaintenanceStepsInput {
+    readonly store: StateStore;
+    /** The backup timer's OnCalendar expression. */
+    readonly schedule: string;
+    /** The settings file (`renderMaintenanceConfig`); an Output, as it names the bucket. */
+    readonly config: pulumi.Input<string>;
+    /** The secrets file (`renderMaintenanceSecrets`), sent on standard input. */
+    readonly secrets: pulumi.Input<string>;
+    /** The bucket's name: a new bucket reruns the restore check. */
+    readonly bucket?: pulumi.Input<string>;
+}
+
 export interface StackStepsInput {
     readonly files: StackFiles;
     /** The server's id: the stack directory records it, so a teardown never touches a newer server. */
@@ -38,6 +55,7 @@ export interface StackStepsInput {
     /** An allowlisted host the egress check must reach, and one it must be refused. */
     readonly egressProbe: { readonly allowed: string; readonly refused: string };
     readonly ingress: IngressStepsInput;
+    readonly maintenance: MaintenanceStepsInput;
 }
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -45,8 +63,7 @@ export const sha256 = (text: string) => createHash("sha256").update(text).digest
 /** A hash of a possibly secret input; stays secret when the input is. */
 const hashOf = (input: pulumi.Input<string>): pulumi.Output<string> => pulumi.output(input).apply(sha256);
 
-/** Single-quotes a word for bash. */
-export const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+export { shellQuote };
 
 const COMPOSE = `sudo docker compose --project-directory ${STACK_DIR} -f ${STACK_FILES.compose}`;
 
@@ -96,7 +113,7 @@ restart_if_running() {
 const script = (body: string) => `${SCRIPT_PRELUDE}\n${body.trim()}\n`;
 
 /** The containers a mode runs: the four of every stack, and its ingress container. */
-function containersFor(mode: IngressMode): string[] {
+export function containersFor(mode: IngressMode): string[] {
     const ingress = ingressContainer(mode);
     return [SERVICES.gateway, SERVICES.litellm, SERVICES.egress, SERVICES.redis, ...(ingress ? [SERVICES[ingress]] : [])].map(
         (s) => s.container,
@@ -171,6 +188,69 @@ function fileStep(name: string, target: string, content: string, modeAndOwner: s
     };
 }
 
+/** The Debian packages the maintenance commands use: the S3 client, age and zstd for backups, curl for alerts. */
+export function maintenancePackages(store: StateStore): string[] {
+    return store === "none" ? ["curl"] : ["rclone", "age", "zstd", "curl"];
+}
+
+/**
+ * The backup and watchdog commands, their units and settings, then their secrets; and, with a
+ * state bucket, the restore that gives a new server the state of the one it replaces. They run
+ * before the stack's first start, so a restored gateway never starts empty.
+ */
+function maintenanceSteps(input: MaintenanceStepsInput, serverId: pulumi.Input<string>): DeployStep[] {
+    const packages = maintenancePackages(input.store);
+    const tools = script(`
+missing=()
+for package in ${packages.join(" ")}; do
+    dpkg-query --show --showformat='\${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed || missing+=("$package")
+done
+if [ "\${#missing[@]}" -gt 0 ]; then
+    echo "installing \${missing[*]}"
+    sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "\${missing[@]}" >/dev/null
+fi
+echo "maintenance tools: ${packages.join(", ")}"
+`);
+    const units = renderMaintenanceUnits(input.schedule);
+    const backupTimer = input.store === "none"
+        ? `sudo systemctl disable --now ${MAINTENANCE_UNITS.backupTimer}\necho "no state bucket: scheduled backups are off"`
+        : `sudo systemctl enable --now ${MAINTENANCE_UNITS.backupTimer}\nsudo systemctl restart ${MAINTENANCE_UNITS.backupTimer}`;
+    const files = script(`
+sudo install -d -o root -g root -m 0700 ${MAINTENANCE_FILES.confDir} ${MAINTENANCE_FILES.stateDir}
+${hereDocument(MAINTENANCE_FILES.backupCommand, "0755 root:root", renderBackupScript())}
+${hereDocument(MAINTENANCE_FILES.watchdogCommand, "0755 root:root", renderWatchdogScript())}
+${Object.entries(units)
+    .map(([unit, content]) => hereDocument(`${MAINTENANCE_FILES.unitDir}/${unit}`, "0644 root:root", content))
+    .join("\n")}
+write_file ${MAINTENANCE_FILES.conf} 0644 root:root
+sudo systemctl daemon-reload
+${backupTimer}
+sudo systemctl enable --quiet ${MAINTENANCE_UNITS.watchdogTimer}
+sudo systemctl restart ${MAINTENANCE_UNITS.watchdogTimer}
+`);
+    return [
+        { name: "maintenance-tools", script: tools, triggers: [sha256(tools)] },
+        { name: "maintenance", script: files, stdin: input.config, triggers: [sha256(files), hashOf(input.config)] },
+        {
+            name: "maintenance-secrets",
+            script: script(`write_file ${MAINTENANCE_FILES.secrets} 0600 root:root`),
+            stdin: input.secrets,
+            triggers: [pulumi.secret(hashOf(input.secrets))],
+        },
+        ...(input.store === "none"
+            ? []
+            : [
+                  {
+                      name: "state-restore",
+                      // Only into an empty state volume, and only when the bucket holds a backup.
+                      script: script(`sudo ${MAINTENANCE_FILES.backupCommand} restore --if-empty latest`),
+                      triggers: [serverId, input.bucket ?? ""],
+                  },
+              ]),
+    ];
+}
+
 export function stackSteps(input: StackStepsInput): DeployStep[] {
     const { files, ingress } = input;
     const envHash = pulumi.secret(hashOf(files.env));
@@ -209,6 +289,7 @@ fi
         },
         hostFirewallStep(ingress.sources),
         ...(tailscale ? tailscale.join : []),
+        ...maintenanceSteps(input.maintenance, input.serverId),
         {
             name: "stack-secrets",
             script: script(`write_file ${STACK_FILES.env} 0600 root:root`),

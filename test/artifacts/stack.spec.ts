@@ -15,7 +15,7 @@ import { renderStackFiles, stackEnv, StackFileSettings } from "../../components/
 import { NETWORKS, STACK_DIR, STACK_FILES } from "../../components/stack/layout";
 import { shellQuote, stackSteps, StackFiles } from "../../components/stack/steps";
 import { clouds, ServerSize } from "../../providers";
-import { ingressStepsFor, stackStepNames, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
+import { ingressStepsFor, maintenanceStepsFor, stackStepNames, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 import { freePort, httpStatus, node24, node24Env, NODE24, OPENCLAW_PACKAGE_DIR, openclaw, openclawVersion, startNode24, waitForStatus } from "./openclaw";
 import { dockerCompose, ok, shellcheckBash, tempDir } from "./tools";
 
@@ -111,7 +111,7 @@ async function materialise(telegram: boolean, ingress: Ingress, size: ServerSize
         fs.mkdirSync(path.dirname(target), { recursive: true });
         fs.writeFileSync(target, text);
     }
-    const steps = stackSteps({ files, serverId: "4242", egressProbe: { allowed: PROVIDER_HOSTS[0], refused: "example.com" }, ingress: ingressStepsFor(ingress.mode) });
+    const steps = stackSteps({ files, serverId: "4242", egressProbe: { allowed: PROVIDER_HOSTS[0], refused: "example.com" }, ingress: ingressStepsFor(ingress.mode), maintenance: maintenanceStepsFor("r2", ingress.mode) });
     return { dir, files, steps };
 }
 

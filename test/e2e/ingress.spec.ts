@@ -9,7 +9,7 @@ import { renderStackFiles } from "../../components/stack/files";
 import { FIREWALL_CHAINS, INGRESS_RULE_COMMENT, renderIngressSources } from "../../components/stack/hostFirewall";
 import { HOST_FIREWALL_FILES, NETWORKS, PORTS, STACK_FILES } from "../../components/stack/layout";
 import { stackSteps } from "../../components/stack/steps";
-import { ingressStepsFor, TEST_CLOUDFLARE_RANGES } from "../fixtures";
+import { ingressStepsFor, maintenanceStepsFor, TEST_CLOUDFLARE_RANGES } from "../fixtures";
 import { e2e, QEMU_HOST_ADDRESS } from "./fixture";
 
 /** The stack spec's server id: the stack-directories step rewrites the owner marker with it. */
@@ -26,6 +26,7 @@ function firewallSteps(mode: IngressMode, sources: readonly string[]): { directo
         serverId: SERVER_ID,
         egressProbe: { allowed: "api.anthropic.com", refused: "example.com" },
         ingress: ingressStepsFor(mode, sources),
+        maintenance: maintenanceStepsFor("none", mode),
     });
     const named = (name: string) => {
         const step = steps.find((s) => s.name === name);

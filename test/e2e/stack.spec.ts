@@ -7,7 +7,7 @@ import { renderStackFiles } from "../../components/stack/files";
 import { STACK_DIR, STACK_FILES } from "../../components/stack/layout";
 import { DeployStep } from "../../components/deployStep";
 import { stackSteps } from "../../components/stack/steps";
-import { ingressStepsFor, TEST_LLM_KEYS } from "../fixtures";
+import { ingressStepsFor, maintenanceStepsFor, TEST_LLM_KEYS } from "../fixtures";
 import { e2e } from "./fixture";
 
 const SERVER_ID = "e2e-server-1";
@@ -29,7 +29,7 @@ describe("the stack's deploy steps (Debian 13 VM)", () => {
         this.timeout(15 * 60 * 1000);
         const { settings, vm } = e2e();
         files = renderStackFiles({ ...settings.app, telegram: false }, settings.ingress, settings.host.serverSize);
-        steps = stackSteps({ files: { ...files, env }, serverId: SERVER_ID, egressProbe: { allowed: "api.anthropic.com", refused: "example.com" }, ingress: ingressStepsFor(settings.ingress.mode) });
+        steps = stackSteps({ files: { ...files, env }, serverId: SERVER_ID, egressProbe: { allowed: "api.anthropic.com", refused: "example.com" }, ingress: ingressStepsFor(settings.ingress.mode), maintenance: maintenanceStepsFor("none", settings.ingress.mode) });
         for (const step of steps.filter((s) => !s.needsRegistry)) {
             const result = vm.ssh(step.script, { input: step.stdin === undefined ? undefined : await resolve(step.stdin) });
             assert.strictEqual(result.status, 0, `step ${step.name} failed:\n${result.stdout}${result.stderr}`);
@@ -96,7 +96,7 @@ describe("the stack's deploy steps (Debian 13 VM)", () => {
     it("on destroy, leaves a stack that belongs to another server alone, and stops its own", async () => {
         const { vm } = e2e();
         const teardown = steps.find((s) => s.delete)!;
-        const foreign = stackSteps({ files: { ...files, env }, serverId: "another-server", egressProbe: { allowed: "a", refused: "b" }, ingress: ingressStepsFor("none") })[0];
+        const foreign = stackSteps({ files: { ...files, env }, serverId: "another-server", egressProbe: { allowed: "a", refused: "b" }, ingress: ingressStepsFor("none"), maintenance: maintenanceStepsFor("none", "none") })[0];
         const skipped = vm.ssh(await resolve(foreign.delete!));
         assert.strictEqual(skipped.status, 0, skipped.stderr);
         assert.match(skipped.stdout, /belongs to server 'e2e-server-1', not to this step's server; leaving it running/);

@@ -14,7 +14,7 @@ function runProgram(cloud: CloudName): Record<string, pulumi.Output<any> | strin
     return require(INDEX);
 }
 
-const EXPORTS = ["cloud", "serverIp", "sshCommand", "gatewayUrl", "gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey", "tunnelId"];
+const EXPORTS = ["cloud", "serverIp", "sshCommand", "gatewayUrl", "gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey", "tunnelId", "stateBucket"];
 const SECRET_EXPORTS = ["gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey"];
 
 const expected: Record<CloudName, { server: string; firewall: string; staticIp: string }> = {
@@ -44,6 +44,10 @@ describe("the program (index.ts) with the dev stack's config", () => {
             const tunnel = ofType("cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared");
             assert.strictEqual(tunnel.length, 1, "one tunnel");
             assert.strictEqual(await valueOf(outputs.tunnelId as pulumi.Output<string>), tunnel[0].id);
+            // The dev stack names a Cloudflare account, so its backups go to an R2 bucket there.
+            const bucket = ofType("cloudflare:index/r2Bucket:R2Bucket");
+            assert.strictEqual(bucket.length, 1, "one R2 bucket");
+            assert.strictEqual(await valueOf(outputs.stateBucket as pulumi.Output<string>), bucket[0].inputs.name);
             for (const name of SECRET_EXPORTS) {
                 assert.strictEqual(await pulumi.isSecret(outputs[name] as pulumi.Output<string>), true, `${name} must be secret`);
             }

@@ -13,7 +13,7 @@ import { GATEWAY_MIN_MEMORY_MIB, HOST_MEMORY_SHARE, stackLimits } from "../../co
 import { renderStackFiles, stackEnv, StackFileSettings } from "../../components/stack/files";
 import { staticGatewayUrl } from "../../components/stack/ingress";
 import { StackFiles, stackSteps } from "../../components/stack/steps";
-import { ConfigMap, devConfigFor, ingressStepsFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
+import { ConfigMap, devConfigFor, ingressStepsFor, maintenanceStepsFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
 const SMALL = { vcpus: 2, memoryMiB: 4096 };
 const LARGE = { vcpus: 16, memoryMiB: 65536 };
@@ -237,7 +237,7 @@ function stepsFor(settings: Settings, secrets = SECRETS) {
         ...renderStackFiles(app, settings.ingress, settings.host.serverSize),
         env: stackEnv(settings.app, { ...secrets, llmApiKeys: settings.app.llmApiKeys, telegramBotToken: settings.app.telegramBotToken }),
     };
-    return stackSteps({ files, serverId: "4711", egressProbe: { allowed: "api.anthropic.com", refused: "example.com" }, ingress: ingressStepsFor(settings.ingress.mode) });
+    return stackSteps({ files, serverId: "4711", egressProbe: { allowed: "api.anthropic.com", refused: "example.com" }, ingress: ingressStepsFor(settings.ingress.mode), maintenance: maintenanceStepsFor(settings.backups.stateStore, settings.ingress.mode) });
 }
 
 async function resolvedTriggers(settings: Settings, secrets = SECRETS): Promise<Record<string, string>> {

@@ -1,0 +1,2 @@
+/** Single-quotes a word for bash. */
+export const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
