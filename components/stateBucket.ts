@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as cloudflare from "@pulumi/cloudflare";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createHash } from "crypto";
@@ -15,7 +16,7 @@ export interface StateBucketArgs {
     readonly retentionDays: number;
     /**
      * true: the bucket is protected, and kept even if the stack is destroyed. false: `pulumi
-     * destroy` removes it, objects and all (S3; see the README for R2).
+     * destroy` removes it, objects and all (S3 by `forceDestroy`, R2 by emptying it first).
      */
     readonly protect: boolean;
     /** The Cloudflare account that owns the bucket (r2 only). */
@@ -24,6 +25,9 @@ export interface StateBucketArgs {
 
 /** Cloudflare's name for the permission to read, write and delete the objects of chosen buckets. */
 export const R2_OBJECT_WRITE_PERMISSION = "Workers R2 Storage Bucket Item Write";
+
+/** Run from the project's directory (where Pulumi runs the program) by the R2 bucket's emptier. */
+export const R2_EMPTIER_SCRIPT = "scripts/empty-bucket.js";
 
 /** How a Cloudflare token policy names one R2 bucket (in the default jurisdiction). */
 export function r2BucketResource(accountId: string, bucketName: string): string {
@@ -216,12 +220,37 @@ export class StateBucket extends pulumi.ComponentResource {
             parent,
         );
 
+        const endpoint = `https://${accountId}.r2.cloudflarestorage.com`;
+        const secretAccessKey = pulumi.secret(token.value.apply((value) => createHash("sha256").update(value).digest("hex")));
+
+        // Cloudflare refuses to delete an R2 bucket that holds objects, so with protect false this
+        // command's delete empties it first (it goes before the bucket and the token it uses).
+        // It exists with protect true too, where its delete keeps everything: switching protect
+        // on is then an update, never the removal that would run an emptying delete.
+        new command.local.Command(
+            `${name}-state-emptier`,
+            {
+                delete: `node ./${R2_EMPTIER_SCRIPT}`,
+                environment: {
+                    EMPTY_ON_DELETE: String(!args.protect),
+                    BUCKET_ENDPOINT: endpoint,
+                    BUCKET_NAME: bucket.name,
+                    BUCKET_REGION: "auto",
+                    BUCKET_ACCESS_KEY_ID: token.id,
+                    BUCKET_SECRET_ACCESS_KEY: secretAccessKey,
+                },
+                addPreviousOutputInEnv: false,
+                logging: "stdoutAndStderr",
+            },
+            { parent: this, additionalSecretOutputs: ["environment"] },
+        );
+
         return {
             bucket,
             bucketName: bucket.name,
-            endpoint: bucket.name.apply((b): BucketEndpoint => ({ provider: "Cloudflare", region: "auto", endpoint: `https://${accountId}.r2.cloudflarestorage.com`, bucket: b })),
+            endpoint: bucket.name.apply((b): BucketEndpoint => ({ provider: "Cloudflare", region: "auto", endpoint, bucket: b })),
             accessKeyId: token.id,
-            secretAccessKey: token.value.apply((value) => createHash("sha256").update(value).digest("hex")),
+            secretAccessKey,
         };
     }
 }

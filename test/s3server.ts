@@ -54,7 +54,9 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
 export async function startS3Server(bucket = "openclaw-test-state"): Promise<S3Server> {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-s3-"));
     const port = await freePort();
-    const child = spawn(process.execPath, [S3RVER_BIN, "--directory", directory, "--address", "127.0.0.1", "--port", String(port), "--silent", "--configure-bucket", bucket], {
+    // s3rver makes its list-type=2 continuation tokens with DES, which OpenSSL 3 keeps in its
+    // legacy provider: without it, any listing longer than one page fails with a 500.
+    const child = spawn(process.execPath, ["--openssl-legacy-provider", S3RVER_BIN, "--directory", directory, "--address", "127.0.0.1", "--port", String(port), "--silent", "--configure-bucket", bucket], {
         stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";

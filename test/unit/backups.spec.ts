@@ -27,6 +27,7 @@ const R2 = {
     bucket: "cloudflare:index/r2Bucket:R2Bucket",
     lifecycle: "cloudflare:index/r2BucketLifecycle:R2BucketLifecycle",
     token: "cloudflare:index/accountToken:AccountToken",
+    emptier: "command:local:Command",
 };
 const BUCKET_TYPES = [...Object.values(S3), ...Object.values(R2)];
 
@@ -45,9 +46,16 @@ async function deploy(settings: Settings): Promise<OpenClawDeployment> {
 }
 
 const step = (name: string) => named("command:remote:Command", `openclaw-${name}`).inputs;
-/** Every input of every registered resource except one step's standard input, as text. */
+/**
+ * Every input of every registered resource, as text, except one step's standard input and the R2
+ * emptier's environment (which runs where Pulumi runs, not on the host).
+ */
 function everywhereBut(stepName: string): string {
-    return JSON.stringify(recorded.map((r) => (r.name === `openclaw-${stepName}` ? { ...r.inputs, stdin: "" } : r.inputs)));
+    return JSON.stringify(
+        recorded.map((r) =>
+            r.name === `openclaw-${stepName}` ? { ...r.inputs, stdin: "" } : r.type === R2.emptier ? { ...r.inputs, environment: {} } : r.inputs,
+        ),
+    );
 }
 const policyOf = (resource: { inputs: Record<string, any> }) => JSON.parse(resource.inputs.policy);
 const isProtected = (resource: pulumi.Resource) => (resource as unknown as { __protect: boolean }).__protect;
@@ -166,8 +174,29 @@ describe("stateStore r2 (the dev stack's default: it names a Cloudflare account)
         });
     });
 
-    it("R2's bucket is not protected in dev (protect false)", () => {
+    it("with protect false, empties the R2 bucket before pulumi destroy deletes it (Cloudflare refuses a bucket with objects)", async () => {
         assert.strictEqual(isProtected(deployment.stateBucket!.bucket), false);
+        const emptier = single(R2.emptier).inputs;
+        assert.strictEqual(emptier.create, undefined, "nothing runs on create");
+        assert.strictEqual(emptier.delete, "node ./scripts/empty-bucket.js");
+        assert.strictEqual(emptier.triggers, undefined, "no trigger can replace it, which would run its delete");
+        const bucketName = single(R2.bucket).inputs.name;
+        assert.deepStrictEqual({ ...emptier.environment, BUCKET_SECRET_ACCESS_KEY: "<secret>" }, {
+            EMPTY_ON_DELETE: "true",
+            BUCKET_ENDPOINT: `https://${settings.ingress.cloudflareAccountId}.r2.cloudflarestorage.com`,
+            BUCKET_NAME: bucketName,
+            BUCKET_REGION: "auto",
+            BUCKET_ACCESS_KEY_ID: ofType(R2.token)[0].id,
+            BUCKET_SECRET_ACCESS_KEY: "<secret>",
+        });
+        assert.strictEqual(emptier.environment.BUCKET_SECRET_ACCESS_KEY, await valueOf(deployment.stateBucket!.secretAccessKey));
+    });
+
+    it("with protect true, protects the R2 bucket and keeps its objects: the emptier's delete empties nothing", async () => {
+        const protectedDeployment = await deploy(settingsFor("hetzner", { "openclaw:protect": "true" }));
+        assert.strictEqual(isProtected(protectedDeployment.stateBucket!.bucket), true);
+        assert.strictEqual(single(R2.emptier).inputs.environment.EMPTY_ON_DELETE, "false");
+        deployment = await deploy(settings);
     });
 
     it("hands the host S3 credentials derived from the token, only in the maintenance secrets' standard input", async () => {
