@@ -460,6 +460,12 @@ function readBackups(r: Reader, cloud: CloudName | undefined, cloudflareAccountI
     if (stateStore === "r2" && cloudflareAccountId === undefined && !r.has("cloudflareAccountId")) {
         r.problems.push(`${PROJECT}:cloudflareAccountId is not set; stateStore r2 keeps backups in an R2 bucket of that account.`);
     }
+    // On aws the host's own check of aws:region already speaks; elsewhere the bucket is the only reason to need it.
+    if (stateStore === "s3" && cloud !== undefined && cloud !== "aws" && !r.raw.get("aws:region")) {
+        r.problems.push(
+            `aws:region is not set; stateStore s3 creates the state bucket in that AWS region, so set it with \`pulumi config set aws:region eu-central-1\` (or another AWS region) and provide AWS credentials.`,
+        );
+    }
 
     const backupSchedule = r.string("backupSchedule", DEFAULTS.backupSchedule) ?? DEFAULTS.backupSchedule;
     if (!/^[A-Za-z0-9*:,./~ -]+$/.test(backupSchedule) || !/[0-9a-z*]/i.test(backupSchedule)) {

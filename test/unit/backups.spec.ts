@@ -132,7 +132,7 @@ describe("stateStore s3 (aws)", () => {
     }
 
     it("is also available to a server on another cloud", async () => {
-        await deploy(settingsFor("hetzner", { "openclaw:stateStore": "s3" }));
+        await deploy(settingsFor("hetzner", { "openclaw:stateStore": "s3", "aws:region": "eu-west-1" }));
         assert.strictEqual(ofType(S3.bucket).length, 1);
         assert.strictEqual(ofType(R2.bucket).length, 0);
         assert.strictEqual(ofType(parts.hetzner.server).length, 1);
@@ -347,6 +347,13 @@ describe("settings for backups and alerts", () => {
         assert.deepStrictEqual(problems({ "openclaw:secretsRotation": "next month" }), [
             'openclaw:secretsRotation is "next month"; it must be a short label of letters, digits, dots, dashes, colons or underscores, such as 2026-11.',
         ]);
+    });
+
+    it("refuses stateStore s3 on another cloud without aws:region", () => {
+        assert.deepStrictEqual(problems({ "openclaw:stateStore": "s3" }), [
+            "aws:region is not set; stateStore s3 creates the state bucket in that AWS region, so set it with `pulumi config set aws:region eu-central-1` (or another AWS region) and provide AWS credentials.",
+        ]);
+        assert.deepStrictEqual(problems({ "openclaw:stateStore": "s3", "aws:region": "eu-west-1" }), []);
     });
 
     it("refuses stateStore r2 without a Cloudflare account", () => {
