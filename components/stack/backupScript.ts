@@ -125,10 +125,12 @@ cmd_run() {
         docker pause "$GATEWAY" >/dev/null
         PAUSED=1
     fi
+    # The exclusion is anchored (unanchored, it would also drop any .../openclaw/.env of the state),
+    # and the renames spare symlink targets (flag S: a link to openclaw.json must stay one).
     tar --create --file=- --numeric-owner \\
-        --exclude="$(basename "$STACK_DIR")/.env" \\
-        --transform="s,^$(basename "$volume"),state," \\
-        --transform="s,^$(basename "$STACK_DIR"),config," \\
+        --anchored --exclude="$(basename "$STACK_DIR")/.env" \\
+        --transform="s,^$(basename "$volume"),state,S" \\
+        --transform="s,^$(basename "$STACK_DIR"),config,S" \\
         --directory="$(dirname "$volume")" "$(basename "$volume")" \\
         --directory="$(dirname "$STACK_DIR")" "$(basename "$STACK_DIR")" |
         zstd --quiet --threads=0 -6 |
@@ -138,9 +140,9 @@ cmd_run() {
         PAUSED=""
     fi
 
-    rclone copyto "$WORK/$name" "$REMOTE$name"
+    rclone copyto "$WORK/$name" "$REMOTE$name" || die "backup $name could not be uploaded to $BACKUP_BUCKET (rclone's message is above)"
     # Read back what the bucket holds: the same bytes, and they decrypt and unpack.
-    rclone copyto "$REMOTE$name" "$WORK/check"
+    rclone copyto "$REMOTE$name" "$WORK/check" || die "backup $name was uploaded but could not be read back (rclone's message is above)"
     cmp -s "$WORK/$name" "$WORK/check" || die "backup $name reads back different from what was uploaded"
     entries=$(age --decrypt --identity <(identity) "$WORK/check" | zstd --decompress --stdout | tar --list --file=- | wc -l) ||
         die "backup $name was uploaded but does not decrypt and unpack"
@@ -202,7 +204,8 @@ cmd_restore() {
     fi
 
     WORK=$(mktemp -d "$STATE_DIR/work.XXXXXX")
-    rclone copyto "$REMOTE$name" "$WORK/archive"
+    rclone copyto "$REMOTE$name" "$WORK/archive" ||
+        die "backup $name could not be downloaded intact (rclone's message is above); the state volume is unchanged"
     mkdir "$WORK/restore"
     # Unpacked in full before the volume is touched: a wrong key or a damaged or tampered archive
     # fails here and changes nothing.

@@ -202,6 +202,8 @@ function maintenanceSteps(input: MaintenanceStepsInput, serverId: pulumi.Input<s
     const packages = maintenancePackages(input.store);
     const tools = script(`
 missing=()
+# Without a state bucket the list is curl alone: a loop that runs once is meant.
+# shellcheck disable=SC2043
 for package in ${packages.join(" ")}; do
     dpkg-query --show --showformat='\${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed || missing+=("$package")
 done
