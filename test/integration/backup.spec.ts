@@ -462,6 +462,7 @@ describe("openclaw-backup against a real S3 server (s3rver on loopback), with rc
             const damaged = backup(host, ["restore", tampered]);
             assert.notStrictEqual(damaged.status, 0, damaged.output);
             assert.match(damaged.output, /md5 hash differ/);
+            assert.ok(damaged.output.includes(`backup ${tampered} could not be downloaded intact`), damaged.output);
             assert.deepStrictEqual(snapshot(host.volume), current);
             assert.deepStrictEqual(callsSince(host, from).filter((c) => /^docker (stop|volume create)/.test(c)), []);
 
