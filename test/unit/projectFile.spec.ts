@@ -66,3 +66,34 @@ describe("Pulumi.yaml", () => {
         }
     });
 });
+
+describe("Pulumi.yaml's template section (pulumi new)", () => {
+    const template = project.template as { displayName: string; description: string; config: Record<string, { description?: string; default?: string; secret?: boolean }> };
+
+    it("asks only for keys the program declares, or for provider credentials, each with a description", () => {
+        assert.ok(template.displayName && template.description, "a name and a description");
+        const declared = Object.keys(project.config);
+        for (const [key, spec] of Object.entries(template.config)) {
+            const [namespace, name] = key.split(":");
+            assert.ok(namespace === PROJECT ? declared.includes(name) : ["cloudflare", "hcloud", "digitalocean", "aws"].includes(namespace), `${key} is declared or a provider key`);
+            assert.ok((spec.description ?? "").length > 10, `${key} has a description`);
+        }
+    });
+
+    it("asks for secrets as secrets, and its defaults are values the program accepts", () => {
+        for (const [key, spec] of Object.entries(template.config)) {
+            if (/token|key/i.test(key) && !/Id$/.test(key)) assert.strictEqual(spec.secret, true, `${key} is asked for as a secret`);
+        }
+        const defaults = Object.fromEntries(Object.entries(template.config).filter(([, spec]) => spec.default !== undefined).map(([key, spec]) => [key, spec.default!]));
+        const config = { ...devConfigFor("hetzner"), ...defaults };
+        assert.doesNotThrow(() => parseSettings({ get: (key) => config[key], isSecret: (key) => SECRET_KEYS.includes(key) }));
+    });
+
+    it("does not ask for list or map keys, which a template can only set as text", () => {
+        const typed = project.config as Record<string, { type: string }>;
+        for (const key of Object.keys(template.config).filter((k) => k.startsWith(`${PROJECT}:`))) {
+            const name = key.slice(PROJECT.length + 1);
+            assert.ok(!OBJECT_KEYS.includes(name) && typed[name]?.type !== "array", `${key} must not be a list or map`);
+        }
+    });
+});
