@@ -1,0 +1,64 @@
+// The README is the operator's manual: its config table, its `pulumi config set` lines, its npm
+// commands and its outputs must name what the code really has, so the docs cannot drift.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { PROJECT } from "../../components/settings";
+import { ROOT } from "../fixtures";
+
+const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
+const indexSource = fs.readFileSync(path.join(ROOT, "index.ts"), "utf8");
+
+/** Keys Pulumi's schema cannot type, documented in Pulumi.yaml's comments instead of `config:`. */
+const OBJECT_KEYS = ["llmApiKeys", "models"];
+const PROVIDER_NAMESPACES = ["hcloud", "digitalocean", "aws", "cloudflare"];
+
+/** The rows of the markdown table that follows a `## <heading>`, first cell without backticks. */
+function tableKeys(heading: string): string[] {
+    const start = readme.indexOf(`\n## ${heading}\n`);
+    assert.ok(start >= 0, `the README has a "## ${heading}" section`);
+    const section = readme.slice(start + 1).split(/\n## /)[0];
+    return [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+}
+
+describe("the README matches the code", () => {
+    it("its configuration table lists exactly the keys Pulumi.yaml declares, and the two object keys", () => {
+        const documented = tableKeys("Configuration");
+        const declared = [...Object.keys(project.config), ...OBJECT_KEYS];
+        assert.deepStrictEqual([...documented].sort(), [...declared].sort());
+    });
+
+    it("every `pulumi config set` line sets a declared key or a provider's own", () => {
+        // The key follows the flags, quoted when it has a --path: `pulumi config set --secret --path 'llmApiKeys.X' ...`.
+        const keys = [...readme.matchAll(/pulumi config set(?:\s+--[a-z-]+)*\s+'?([A-Za-z]\w*(?::\w+)?)/g)].map((m) => m[1]);
+        assert.ok(keys.length > 10, "the README shows how to set config");
+        for (const key of keys) {
+            const [namespace, name] = key.includes(":") ? key.split(":") : [PROJECT, key];
+            if (namespace === PROJECT) {
+                assert.ok(name in project.config || OBJECT_KEYS.includes(name), `the README sets ${key}, which Pulumi.yaml does not declare`);
+            } else {
+                assert.ok(PROVIDER_NAMESPACES.includes(namespace), `the README sets ${key}, in a namespace that is neither ours nor a provider's`);
+            }
+        }
+    });
+
+    it("every `npm run` command it gives exists in package.json", () => {
+        const commands = [...readme.matchAll(/npm run ([a-z0-9:-]+)/g)].map((m) => m[1]);
+        assert.ok(commands.length > 0);
+        for (const command of new Set(commands)) assert.ok(command in scripts, `npm run ${command} is not a script in package.json`);
+        assert.ok(readme.includes("npm test"), "the README gives the test command CI runs");
+    });
+
+    it("its outputs table lists exactly the stack outputs index.ts exports", () => {
+        const exported = [...indexSource.matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
+        assert.deepStrictEqual([...tableKeys("Outputs")].sort(), [...exported].sort());
+    });
+
+    it("every `pulumi stack output` it reads is a real output", () => {
+        const exported = [...indexSource.matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
+        for (const [, name] of readme.matchAll(/pulumi stack output (\w+)/g)) assert.ok(exported.includes(name), `pulumi stack output ${name} is not exported`);
+    });
+});
