@@ -1,0 +1,150 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { GATE_COMMANDS } from "../../deployments/deploymentSettings";
+import { ROOT } from "../fixtures";
+
+interface Step {
+    readonly name?: string;
+    readonly uses?: string;
+    readonly run?: string;
+    readonly if?: string;
+    readonly with?: Record<string, unknown>;
+    readonly env?: Record<string, string>;
+}
+
+interface Job {
+    readonly if?: string;
+    readonly "runs-on": string;
+    readonly environment?: string;
+    readonly permissions?: Record<string, string>;
+    readonly concurrency?: { group: string; "cancel-in-progress": boolean };
+    readonly strategy?: { matrix: Record<string, unknown[]> };
+    readonly steps: Step[];
+}
+
+const FILE = path.join(ROOT, ".github", "workflows", "pulumi.yml");
+const text = fs.readFileSync(FILE, "utf8");
+// YAML 1.2 (the yaml package's default) keeps `on` a string key, as GitHub reads it.
+const workflow = YAML.parse(text) as { on: Record<string, { branches?: string[] }>; permissions: unknown; jobs: Record<string, Job> };
+const jobs = Object.entries(workflow.jobs);
+
+const isPulumi = (step: Step) => step.uses?.startsWith("pulumi/actions@") === true;
+const pulumiStep = (job: Job) => {
+    const found = job.steps.filter(isPulumi);
+    assert.strictEqual(found.length, 1, "one Pulumi step per job");
+    return found[0];
+};
+
+/** Every `${{ secrets.X }}` in a value, with where it was found. */
+function secretRefs(value: unknown, where: string): string[] {
+    if (typeof value === "string") return [...value.matchAll(/\$\{\{\s*secrets\.(\w+)\s*\}\}/g)].map(() => where);
+    if (Array.isArray(value)) return value.flatMap((v, i) => secretRefs(v, `${where}[${i}]`));
+    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => secretRefs(v, `${where}.${k}`));
+    return [];
+}
+
+describe(".github/workflows/pulumi.yml", () => {
+    it("runs on pull requests into and pushes to main and release, and nothing else", () => {
+        assert.deepStrictEqual(Object.keys(workflow.on).sort(), ["pull_request", "push"]);
+        assert.deepStrictEqual(workflow.on.pull_request.branches, ["main", "release"]);
+        assert.deepStrictEqual(workflow.on.push.branches, ["main", "release"]);
+        assert.ok(!/pull_request_target|workflow_run/.test(text), "never runs pull request code with the base repository's privileges");
+    });
+
+    it("grants nothing by default and each job only what it needs", () => {
+        assert.deepStrictEqual(workflow.permissions, {});
+        const allowed: Record<string, string> = { contents: "read", "id-token": "write", "pull-requests": "write" };
+        for (const [name, job] of jobs) {
+            assert.ok(job.permissions, `${name} declares its permissions`);
+            for (const [scope, level] of Object.entries(job.permissions)) {
+                assert.strictEqual(level, allowed[scope], `${name}: ${scope}: ${level} is more than it needs`);
+            }
+            assert.strictEqual(job.permissions["pull-requests"] === "write", name === "preview", `${name}: only previews comment on pull requests`);
+        }
+    });
+
+    it("pins every action to a release tag or a commit SHA, never a branch", () => {
+        const uses = jobs.flatMap(([, job]) => job.steps.map((s) => s.uses).filter((u): u is string => u !== undefined));
+        assert.ok(uses.length >= 12);
+        for (const ref of uses) {
+            assert.match(ref, /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/, `${ref} is not pinned to a tag or SHA`);
+        }
+        assert.ok(uses.some((u) => /^pulumi\/actions@v6\b/.test(u)));
+    });
+
+    it("runs the gate before the Pulumi step in every job, with no credentials in the gate's steps", () => {
+        for (const [name, job] of jobs) {
+            const runs = job.steps.map((s) => s.run?.trim());
+            const pulumiAt = job.steps.findIndex(isPulumi);
+            for (const command of GATE_COMMANDS) {
+                const at = runs.indexOf(command);
+                assert.ok(at >= 0 && at < pulumiAt, `${name}: \`${command}\` runs before the Pulumi step`);
+                assert.strictEqual(job.steps[at].env, undefined, `${name}: \`${command}\` gets no credentials`);
+                assert.strictEqual(job.steps[at].if, undefined, `${name}: \`${command}\` always runs`);
+            }
+            const awsAt = job.steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+            assert.ok(awsAt > runs.indexOf("npm run test:unit") && awsAt < pulumiAt, `${name}: AWS credentials arrive after the gate`);
+        }
+    });
+
+    it("previews dev and prod on pull requests, with the result on the pull request", () => {
+        const preview = workflow.jobs.preview;
+        assert.match(preview.if ?? "", /github\.event_name == 'pull_request'/);
+        assert.deepStrictEqual(preview.strategy?.matrix.stack, ["dev", "prod"]);
+        const step = pulumiStep(preview);
+        assert.deepStrictEqual(step.with, { command: "preview", "stack-name": "${{ vars.PULUMI_ORG }}/${{ matrix.stack }}", "comment-on-pr": true });
+    });
+
+    it("updates dev on pushes to main and prod on pushes to release, one update per stack at a time", () => {
+        for (const [name, branch, stack] of [
+            ["up-dev", "main", "dev"],
+            ["up-prod", "release", "prod"],
+        ]) {
+            const job = workflow.jobs[name];
+            assert.ok(job, `job ${name}`);
+            assert.strictEqual(job.if, `github.event_name == 'push' && github.ref == 'refs/heads/${branch}'`);
+            assert.deepStrictEqual(pulumiStep(job).with, { command: "up", "stack-name": `\${{ vars.PULUMI_ORG }}/${stack}` });
+            assert.deepStrictEqual(job.concurrency, { group: `pulumi-up-${stack}`, "cancel-in-progress": false });
+            assert.strictEqual(job.environment, stack, "protection rules (reviewers for prod) attach to the environment");
+            assert.match(job["runs-on"], /vars\.PULUMI_DEPLOY_RUNNER/, "updates SSH to the host, so they run where adminCidrs allow");
+            assert.ok(!/ubuntu-/.test(job["runs-on"]), "GitHub-hosted runners have no fixed address to put in adminCidrs");
+        }
+        const groups = jobs.map(([, job]) => job.concurrency?.group);
+        assert.strictEqual(new Set(groups).size, groups.length, "a preview never queues behind or cancels an update");
+    });
+
+    it("takes AWS credentials through OIDC from a variable, never static keys", () => {
+        for (const [name, job] of jobs) {
+            const aws = job.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+            assert.ok(aws, `${name} configures AWS`);
+            assert.strictEqual(aws.with?.["role-to-assume"], "${{ vars.AWS_ROLE_ARN }}");
+            assert.strictEqual(job.permissions?.["id-token"], "write");
+        }
+        assert.ok(!/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/.test(text));
+    });
+
+    it("hands secrets only to the Pulumi step's environment and never prints one", () => {
+        for (const [name, job] of jobs) {
+            const pulumi = pulumiStep(job);
+            const elsewhere = job.steps.filter((s) => s !== pulumi).flatMap((s, i) => secretRefs(s, `${name}.steps[${i}]`));
+            assert.deepStrictEqual(elsewhere, [], `${name}: secrets outside the Pulumi step`);
+            assert.deepStrictEqual(secretRefs(pulumi.with, "with"), [], `${name}: secrets only in env`);
+            assert.deepStrictEqual(Object.keys(pulumi.env ?? {}).sort(), ["CLOUDFLARE_API_TOKEN", "DIGITALOCEAN_TOKEN", "HCLOUD_TOKEN", "PULUMI_ACCESS_TOKEN"]);
+            for (const [variable, value] of Object.entries(pulumi.env ?? {})) assert.strictEqual(value, `\${{ secrets.${variable} }}`);
+            assert.deepStrictEqual(secretRefs({ env: (job as { env?: unknown }).env }, name), [], `${name}: no job-wide secrets`);
+            for (const step of job.steps.filter((s) => s.run)) {
+                assert.ok(!/secrets\.|TOKEN|set -x|printenv|\benv\b/.test(step.run ?? ""), `${name}: \`${step.run}\` could print a secret`);
+            }
+        }
+        assert.ok(!/ACTIONS_STEP_DEBUG|ACTIONS_RUNNER_DEBUG/.test(text));
+    });
+
+    it("checks out without leaving the GitHub token in the working copy", () => {
+        for (const [name, job] of jobs) {
+            const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+            assert.strictEqual(checkout?.with?.["persist-credentials"], false, name);
+        }
+    });
+});
