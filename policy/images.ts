@@ -1,0 +1,82 @@
+// The stack's compose file and the egress proxy's Dockerfile reach the host as the standard input of
+// deploy steps (remote commands). An image that is not pinned changes under the stack without a
+// `pulumi up`: a floating tag pulls whatever was pushed last, on the next restart or rebuild.
+import { parse } from "yaml";
+import { describe, ResourceView } from "./values";
+
+/** Resource types whose `stdin` carries files to the host. */
+export const COMMAND_TYPES: readonly string[] = ["command:remote:Command", "command:local:Command"];
+
+/**
+ * Why an image reference is not pinned, or undefined when it is. Pinned means a `@sha256:` digest,
+ * or a tag that names a version: not `latest`, and with a digit in it, since a tag without one
+ * (`stable`, `alpine`, `edge`) names a moving release. A `${VARIABLE}` can't be checked, so it fails.
+ */
+export function imageReferenceProblem(ref: string): string | undefined {
+    if (ref.includes("$")) return "it is built from a variable, so what it pins can't be checked";
+    const [name, digest] = ref.split("@");
+    if (digest !== undefined) {
+        return /^sha256:[a-f0-9]{64}$/.test(digest) ? undefined : "its digest must be sha256: followed by 64 hex digits";
+    }
+    const slash = name.lastIndexOf("/");
+    const colon = name.lastIndexOf(":");
+    const tag = colon > slash ? name.slice(colon + 1) : undefined;
+    if (tag === undefined || tag === "") return "it has no tag, which means latest; pin a version tag or a @sha256: digest";
+    if (tag.toLowerCase() === "latest") return "its tag is latest; pin a version tag or a @sha256: digest";
+    if (!/\d/.test(tag)) return `its tag "${tag}" names no version; pin a version tag or a @sha256: digest`;
+    return undefined;
+}
+
+/** The compose file's services, when the text is one (a YAML map with a `services` map); else undefined. */
+function composeServices(text: string): Readonly<Record<string, unknown>> | undefined {
+    if (!/^services:/m.test(text)) return undefined;
+    let doc: unknown;
+    try {
+        doc = parse(text);
+    } catch {
+        return undefined;
+    }
+    const services = doc !== null && typeof doc === "object" ? (doc as Record<string, unknown>).services : undefined;
+    return services !== null && typeof services === "object" ? (services as Record<string, unknown>) : undefined;
+}
+
+/** The `FROM` images of a Dockerfile, less `scratch` and earlier build stages it names. */
+export function dockerfileBaseImages(text: string): string[] {
+    const stages: string[] = [];
+    const images: string[] = [];
+    for (const line of text.split("\n")) {
+        const match = /^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+        if (!match) continue;
+        const [, image, stage] = match;
+        if (image.toLowerCase() !== "scratch" && !stages.includes(image.toLowerCase())) images.push(image);
+        if (stage) stages.push(stage.toLowerCase());
+    }
+    return images;
+}
+
+/**
+ * pinned-images: every image the deploy steps hand the host is pinned: each compose service's
+ * `image` (a service that is only built needs none), and each Dockerfile's `FROM`. Standard input
+ * that is not known yet (it holds secrets computed from other resources) is skipped.
+ */
+export function imagePinViolations(resource: ResourceView): string[] {
+    if (!COMMAND_TYPES.includes(resource.type)) return [];
+    const stdin = resource.props.stdin;
+    if (typeof stdin !== "string") return [];
+    const violations: string[] = [];
+    const services = composeServices(stdin);
+    if (services) {
+        for (const [service, definition] of Object.entries(services)) {
+            const image = definition !== null && typeof definition === "object" ? (definition as Record<string, unknown>).image : undefined;
+            if (image === undefined) continue;
+            const problem = typeof image === "string" ? imageReferenceProblem(image) : "it is not a string";
+            if (problem) violations.push(`${describe(resource)}: compose service ${service} runs image "${String(image)}"; ${problem}.`);
+        }
+    } else {
+        for (const image of dockerfileBaseImages(stdin)) {
+            const problem = imageReferenceProblem(image);
+            if (problem) violations.push(`${describe(resource)}: the Dockerfile builds FROM "${image}"; ${problem}.`);
+        }
+    }
+    return violations;
+}
