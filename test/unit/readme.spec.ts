@@ -46,7 +46,7 @@ describe("the README matches the code", () => {
     });
 
     it("every `npm run` command it gives exists in package.json", () => {
-        const commands = [...readme.matchAll(/npm run ([a-z0-9:-]+)/g)].map((m) => m[1]);
+        const commands = [...readme.matchAll(/npm run ([a-z0-9:-]*[a-z0-9])/g)].map((m) => m[1]);
         assert.ok(commands.length > 0);
         for (const command of new Set(commands)) assert.ok(command in scripts, `npm run ${command} is not a script in package.json`);
         assert.ok(readme.includes("npm test"), "the README gives the test command CI runs");
