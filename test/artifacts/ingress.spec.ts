@@ -565,7 +565,16 @@ done
 iptables -w -N DOCKER-USER
 iptables -w -A DOCKER-USER -j RETURN
 iptables -w -A FORWARD -j DOCKER-USER
-sleep 1
+# Probe only once both web servers listen: a slow start must not read as a firewall's drop.
+listening() {
+    local deadline=$((SECONDS + 20))
+    until nsenter -t "\${ns[$1]}" -n bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || { echo "the web server at $2:$3 did not start"; exit 1; }
+        sleep 0.1
+    done
+}
+listening ingress 172.31.243.2 80
+listening listed 198.51.100.2 8080
 probe() { echo "probe $1 $(nsenter -t "\${ns[$2]}" -n python3 -c ${shellQuote(probe)} "$3")"; }
 probe before:listed:80 listed http://198.51.100.1:80/
 probe before:unlisted:80 unlisted http://203.0.113.1:80/
