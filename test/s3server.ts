@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { freePort } from "./ports";
 
 const S3RVER_BIN = path.join(__dirname, "..", "node_modules", "s3rver", "bin", "s3rver.js");
 
@@ -22,16 +23,6 @@ export interface S3Server {
     close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
-}
 
 async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
     const deadline = Date.now() + 20_000;

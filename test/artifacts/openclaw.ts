@@ -5,7 +5,6 @@
 import * as assert from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { ROOT } from "../fixtures";
 import { RunResult } from "./tools";
@@ -48,17 +47,6 @@ export function openclaw(args: readonly string[], env: NodeJS.ProcessEnv): RunRe
     return node24([CLI, ...args], env);
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.on("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
-}
 
 export interface RunningGateway {
     /** Everything the gateway printed so far. */

@@ -7,6 +7,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
+import { freePort } from "../ports";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { DEFAULTS, IngressMode, IngressSettings } from "../../components/settings";
@@ -16,7 +17,7 @@ import { NETWORKS, STACK_DIR, STACK_FILES } from "../../components/stack/layout"
 import { shellQuote, stackSteps, StackFiles } from "../../components/stack/steps";
 import { clouds, ServerSize } from "../../providers";
 import { ingressStepsFor, maintenanceStepsFor, stackStepNames, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
-import { freePort, httpStatus, node24, node24Env, NODE24, OPENCLAW_PACKAGE_DIR, openclaw, openclawVersion, startNode24, waitForStatus } from "./openclaw";
+import { httpStatus, node24, node24Env, NODE24, OPENCLAW_PACKAGE_DIR, openclaw, openclawVersion, startNode24, waitForStatus } from "./openclaw";
 import { dockerCompose, ok, shellcheckBash, tempDir } from "./tools";
 
 // ---------------------------------------------------------------------------------------------

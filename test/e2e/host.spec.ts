@@ -7,7 +7,7 @@ import { HOST_PATHS } from "../../cloud-init/paths";
 import { sysctlValues } from "../../cloud-init/sysctl";
 import { expectedSshd, pickSshd } from "../hardening";
 import { e2e, QEMU_HOST_ADDRESS } from "./fixture";
-import { freePort } from "./vm";
+import { freePort } from "../ports";
 
 /** Reads whatever a TCP service says first within `ms`. */
 function banner(port: number, ms: number): Promise<string> {

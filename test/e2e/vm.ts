@@ -3,9 +3,9 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { freePort } from "../ports";
 
 const BUILD_SCRIPT = path.join(__dirname, "build-image.sh");
 const CACHE_ROOT = process.env.OPENCLAW_E2E_CACHE ?? path.join(os.homedir(), ".cache", "openclaw-e2e");
@@ -50,18 +50,6 @@ export function ensureImage(log: (line: string) => void): BaseImage {
     return files;
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.unref();
-        server.on("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
-}
 
 export interface VmOptions {
     readonly image: BaseImage;

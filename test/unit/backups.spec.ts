@@ -5,8 +5,9 @@ import * as assert from "assert";
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parts } from "../cloudParts";
-import { generatedSecrets, MOCK_PERMISSION_GROUPS, named, ofType, recorded, resetMocks, settled, single, valueOf } from "../mocks";
+import { generatedSecrets, MOCK_PERMISSION_GROUPS, named, ofType, recorded, single, valueOf } from "../mocks";
 import { OpenClawDeployment } from "../../components/deployment";
+import { deployUnderMocks } from "../deployUnderMocks";
 import { ConfigError, parseSettings, Settings } from "../../components/settings";
 import { CloudName } from "../../providers";
 import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, stackStepNames, TEST_TELEGRAM_TOKEN } from "../fixtures";
@@ -37,13 +38,7 @@ function settingsFor(cloud: CloudName, extra: ConfigMap = {}): Settings {
     return parseSettings(rawConfig(devConfigFor(cloud, extra), SECRET_KEYS));
 }
 
-async function deploy(settings: Settings): Promise<OpenClawDeployment> {
-    resetMocks();
-    const deployment = new OpenClawDeployment("openclaw", { settings, hostName: "openclaw-dev" });
-    await valueOf(pulumi.all([deployment.gatewayUrl, ...deployment.stack.commands.map((c) => c.id)]));
-    await settled();
-    return deployment;
-}
+const deploy = deployUnderMocks;
 
 const step = (name: string) => named("command:remote:Command", `openclaw-${name}`).inputs;
 /**

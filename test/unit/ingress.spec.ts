@@ -4,8 +4,9 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { inboundRules, parts } from "../cloudParts";
-import { calls, MOCK_TAILNET_URL, named, ofType, recorded, resetMocks, settled, valueOf } from "../mocks";
+import { calls, MOCK_TAILNET_URL, named, ofType, recorded, valueOf } from "../mocks";
 import { OpenClawDeployment } from "../../components/deployment";
+import { deployUnderMocks } from "../deployUnderMocks";
 import { IngressMode, parseSettings, Settings } from "../../components/settings";
 import { CloudName } from "../../providers";
 import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, stackStepNames, TEST_CLOUDFLARE_RANGES, TEST_TAILSCALE_KEY } from "../fixtures";
@@ -47,13 +48,7 @@ function settingsFor(cloud: CloudName, mode: IngressMode, extra: ConfigMap = {})
     return parseSettings(rawConfig(devConfigFor(cloud, { ...MODES[mode], "openclaw:stateStore": "none", ...extra }), SECRET_KEYS));
 }
 
-async function deploy(settings: Settings): Promise<OpenClawDeployment> {
-    resetMocks();
-    const deployment = new OpenClawDeployment("openclaw", { settings, hostName: "openclaw-dev" });
-    await valueOf(pulumi.all([deployment.gatewayUrl, ...deployment.stack.commands.map((c) => c.id)]));
-    await settled();
-    return deployment;
-}
+const deploy = deployUnderMocks;
 
 /** A deploy step's inputs as the engine received them. */
 const step = (name: string) => named("command:remote:Command", `openclaw-${name}`).inputs;

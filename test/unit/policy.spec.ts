@@ -8,14 +8,13 @@ import * as crypto from "crypto";
 import * as path from "path";
 import * as zlib from "zlib";
 import * as grpc from "@grpc/grpc-js";
-import * as pulumi from "@pulumi/pulumi";
 import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy, unknownCheckingProxy } from "@pulumi/policy";
 import * as analyzerRpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzer from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as YAML from "yaml";
-import { RecordedResource, recorded, resetMocks, settled, valueOf } from "../mocks";
+import { RecordedResource, recorded } from "../mocks";
 import {
     ConfigMap,
     devConfigFor,
@@ -29,8 +28,8 @@ import {
     TEST_TAILSCALE_KEY,
     TEST_TELEGRAM_TOKEN,
 } from "../fixtures";
-import { OpenClawDeployment } from "../../components/deployment";
 import { IngressMode, parseSettings, StateStore } from "../../components/settings";
+import { deployUnderMocks } from "../deployUnderMocks";
 import { CloudName } from "../../providers";
 import { isWorldOpen } from "../../policy/firewall";
 import { imageReferenceProblem } from "../../policy/images";
@@ -404,10 +403,7 @@ describe("imdsv2-required", () => {
 
 /** Deploys under mocks and returns what was registered. */
 async function deploy(config: ConfigMap): Promise<RecordedResource[]> {
-    resetMocks();
-    const deployment = new OpenClawDeployment("openclaw", { settings: parseSettings(rawConfig(config, SECRET_KEYS)), hostName: "openclaw-dev" });
-    await valueOf(pulumi.all([deployment.gatewayUrl, ...deployment.stack.commands.map((c) => c.id)]));
-    await settled();
+    await deployUnderMocks(parseSettings(rawConfig(config, SECRET_KEYS)));
     return recorded.slice();
 }
 
