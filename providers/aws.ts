@@ -39,7 +39,7 @@ export const amiQueries: Record<OsImage, { readonly owner: string; readonly name
 
 const VPC_CIDR = "10.42.0.0/16";
 const SUBNET_CIDR = "10.42.1.0/24";
-const ROOT_VOLUME_GB = 40;
+export const ROOT_VOLUME_GB = 40;
 
 function ingressRule(rule: InboundRule): aws.types.input.ec2.SecurityGroupIngress {
     return {

@@ -4,7 +4,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROJECT } from "../../components/settings";
+import { PROJECT, STATE_STORES } from "../../components/settings";
+import { clouds, CLOUD_NAMES } from "../../providers";
+import { ROOT_VOLUME_GB } from "../../providers/aws";
 import { ROOT } from "../fixtures";
 
 const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -16,13 +18,25 @@ const indexSource = fs.readFileSync(path.join(ROOT, "index.ts"), "utf8");
 const OBJECT_KEYS = ["llmApiKeys", "models"];
 const PROVIDER_NAMESPACES = ["hcloud", "digitalocean", "aws", "cloudflare"];
 
-/** The rows of the markdown table that follows a `## <heading>`, first cell without backticks. */
-function tableKeys(heading: string): string[] {
+/** The text of `## <heading>` up to the next `## `. */
+function section(heading: string): string {
     const start = readme.indexOf(`\n## ${heading}\n`);
     assert.ok(start >= 0, `the README has a "## ${heading}" section`);
-    const section = readme.slice(start + 1).split(/\n## /)[0];
-    return [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+    return readme.slice(start + 1).split(/\n## /)[0];
 }
+
+/** The rows of the markdown table that follows a `## <heading>`, first cell without backticks. */
+function tableKeys(heading: string): string[] {
+    return [...section(heading).matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+}
+
+/** Table rows (not header or divider) of a section whose first cell starts with `first`. */
+function rowsStartingWith(text: string, first: RegExp): string[] {
+    return text.split("\n").filter((line) => line.startsWith("| ") && first.test(line.slice(2)));
+}
+
+const SOURCED = /\]\(https?:\/\/[^)]+\)/;
+const DATED = /\b20\d\d-\d\d-\d\d\b/;
 
 describe("the README matches the code", () => {
     it("its configuration table lists exactly the keys Pulumi.yaml declares, and the two object keys", () => {
@@ -60,5 +74,45 @@ describe("the README matches the code", () => {
     it("every `pulumi stack output` it reads is a real output", () => {
         const exported = [...indexSource.matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
         for (const [, name] of readme.matchAll(/pulumi stack output (\w+)/g)) assert.ok(exported.includes(name), `pulumi stack output ${name} is not exported`);
+    });
+
+    describe("its cost table", () => {
+        const costs = section("What it costs");
+        const TITLES: Record<string, string> = { hetzner: "Hetzner", digitalocean: "DigitalOcean", aws: "AWS" };
+
+        it("prices each cloud's default server type in its default region, with a source and a date", () => {
+            for (const cloud of CLOUD_NAMES) {
+                const [row] = rowsStartingWith(costs, new RegExp(`^${TITLES[cloud]} \\(`));
+                assert.ok(row, `the cost table has a row for ${cloud}`);
+                const catalog = clouds[cloud].catalog;
+                const [where, server] = row.slice(2).split(" | ");
+                assert.ok(server.startsWith(`\`${catalog.defaultServerType}\`:`), `the ${cloud} row prices ${catalog.defaultServerType}, the default server type`);
+                if (catalog.defaultRegion) assert.ok(where.includes(`\`${catalog.defaultRegion}\``), `the ${cloud} row names ${catalog.defaultRegion}, the default region`);
+                assert.match(row, SOURCED, `the ${cloud} row links its source`);
+                assert.match(row, DATED, `the ${cloud} row dates its prices`);
+            }
+        });
+
+        it("gives the AWS root volume the size the program provisions", () => {
+            const [row] = rowsStartingWith(costs, /^AWS \(/);
+            assert.ok(row.includes(`${ROOT_VOLUME_GB} GB gp3`), `the AWS row prices a ${ROOT_VOLUME_GB} GB gp3 root volume`);
+        });
+
+        it("prices every state store, each with a source and a date unless it costs nothing or no source states it", () => {
+            for (const store of STATE_STORES) {
+                const [row] = rowsStartingWith(costs, new RegExp(`^\`${store}\` \\|`));
+                assert.ok(row, `the cost table has a row for stateStore ${store}`);
+                if (/\| (nothing|.*: –) \|$/.test(row)) continue;
+                assert.match(row, SOURCED, `the ${store} row links its source`);
+                assert.match(row, DATED, `the ${store} row dates its price`);
+            }
+        });
+
+        it("gives, for each cloud, a command that reads today's price", () => {
+            for (const cloud of CLOUD_NAMES) {
+                const [row] = rowsStartingWith(costs, new RegExp(`^${TITLES[cloud]} \\| \``));
+                assert.ok(row, `the price commands cover ${cloud}`);
+            }
+        });
     });
 });
