@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUD_NAMES, CloudName, clouds, OS_IMAGES, OsImage, ServerSize } from "../providers";
 import { isWorldOpen, parseCidr } from "./cidr";
+import { abbreviate, ConfigReader, RawConfig } from "./configReader";
 import { MODEL_PROVIDER_HOSTS, modelProvider } from "./stack/egress";
+
+export type { RawConfig };
 
 /** The project's config namespace (`openclaw:cloud`, ...). */
 export const PROJECT = "openclaw";
@@ -120,14 +123,6 @@ export const DEFAULTS = {
         { name: "claude-sonnet", model: "anthropic/claude-sonnet-4-5", apiKeyEnv: "ANTHROPIC_API_KEY" },
     ] as ModelSettings[],
 } as const;
-
-/** Read access to the stack's config, as Pulumi hands it to the program. */
-export interface RawConfig {
-    /** The raw text of a fully qualified key (`openclaw:sshPort`, `aws:region`); lists and maps are JSON. */
-    get(fullKey: string): string | undefined;
-    /** Whether the stack stores the key encrypted. */
-    isSecret(fullKey: string): boolean;
-}
 
 /** A config that cannot be deployed. The message lists every problem, one sentence each. */
 export class ConfigError extends Error {
@@ -544,42 +539,14 @@ function imageReferenceProblem(ref: string): string | undefined {
 }
 
 /** Keeps long values (keys, JSON) readable inside an error sentence. */
-function abbreviate(text: string): string {
-    return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-}
-
-/** Reads typed values from the raw config and records one sentence per problem. */
-class Reader {
-    readonly problems: string[] = [];
-
-    constructor(readonly raw: RawConfig) {}
-
-    has(key: string): boolean {
-        return this.raw.get(`${PROJECT}:${key}`) !== undefined;
-    }
-
-    /** "openclaw:key is "value"; why and what is accepted." */
-    problem(key: string, value: string, accepted: string): void {
-        this.problems.push(`${PROJECT}:${key} is ${JSON.stringify(value)}; ${accepted}.`);
-    }
-
-    /** The same, for a secret: the value never appears in the sentence. */
-    hiddenProblem(key: string, accepted: string): void {
-        this.problems.push(`${PROJECT}:${key} (value hidden) is not accepted; ${accepted}.`);
-    }
-
-    string(key: string, fallback: string | undefined): string | undefined {
-        const text = this.raw.get(`${PROJECT}:${key}`);
-        if (text === undefined) return fallback;
-        if (text.trim() === "") {
-            this.problem(key, text, "it must not be empty; remove it to use the default");
-            return fallback;
-        }
-        return text.trim();
+/** The program's reader: the shared typed reads plus the ones only `openclaw:` keys need. */
+class Reader extends ConfigReader {
+    constructor(raw: RawConfig) {
+        super(raw, PROJECT);
     }
 
     oneOf<T extends string>(key: string, accepted: readonly T[], fallback: T | undefined): T | undefined {
-        const text = this.raw.get(`${PROJECT}:${key}`);
+        const text = this.text(key);
         if (text === undefined) {
             if (fallback === undefined) {
                 this.problems.push(`${PROJECT}:${key} is not set; it must be one of ${accepted.join(", ")}.`);
@@ -594,7 +561,7 @@ class Reader {
     }
 
     boolean(key: string, fallback: boolean): boolean {
-        const text = this.raw.get(`${PROJECT}:${key}`);
+        const text = this.text(key);
         if (text === undefined) return fallback;
         if (text !== "true" && text !== "false") {
             this.problem(key, text, "it must be true or false");
@@ -606,44 +573,13 @@ class Reader {
     integer(key: string, fallback: number): number;
     integer(key: string, fallback: number | undefined): number | undefined;
     integer(key: string, fallback: number | undefined): number | undefined {
-        const text = this.raw.get(`${PROJECT}:${key}`);
+        const text = this.text(key);
         if (text === undefined) return fallback;
         if (!/^-?\d+$/.test(text.trim())) {
             this.problem(key, text, "it must be a whole number");
             return undefined;
         }
         return Number(text);
-    }
-
-    /** A list or map: Pulumi passes it as JSON text. */
-    json(key: string): unknown {
-        const text = this.raw.get(`${PROJECT}:${key}`);
-        if (text === undefined) return undefined;
-        try {
-            return JSON.parse(text);
-        } catch {
-            this.problem(key, this.raw.isSecret(`${PROJECT}:${key}`) ? "(value hidden)" : abbreviate(text), "it must be a list or map, not plain text");
-            return null;
-        }
-    }
-
-    stringList(key: string, fallback: readonly string[] | undefined): string[] | undefined {
-        const value = this.json(key);
-        if (value === undefined) return fallback === undefined ? undefined : [...fallback];
-        if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) {
-            this.problem(key, JSON.stringify(value), "it must be a list of strings");
-            return [];
-        }
-        return value.map((item: string) => item.trim());
-    }
-
-    secretString(key: string): string | undefined {
-        const text = this.raw.get(`${PROJECT}:${key}`);
-        if (text === undefined) return undefined;
-        if (!this.raw.isSecret(`${PROJECT}:${key}`)) {
-            this.problems.push(`${PROJECT}:${key} is stored in plain text in the stack file; set it again with --secret.`);
-        }
-        return text.trim();
     }
 
     cloudflareId(key: string): string | undefined {

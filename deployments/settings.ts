@@ -2,7 +2,7 @@
 // reports each as one sentence naming the key, the value (never a secret's) and what is accepted.
 import * as pulumi from "@pulumi/pulumi";
 import { isWorldOpen, parseCidr } from "../components/cidr";
-import type { RawConfig } from "../components/settings";
+import { ConfigReader, RawConfig } from "../components/configReader";
 
 export type { RawConfig };
 
@@ -88,7 +88,7 @@ export function parseDeploymentsSettings(raw: RawConfig): DeploymentsSettings {
     }
     const devStack = r.matching("devStack", DEFAULTS.devStack, PROJECT_OR_STACK, "it must be a Pulumi stack name such as dev");
     const prodStack = r.matching("prodStack", DEFAULTS.prodStack, PROJECT_OR_STACK, "it must be a Pulumi stack name such as prod");
-    if (devStack === prodStack) r.problem("prodStack", prodStack, "it must differ from devStack");
+    if (devStack !== undefined && devStack === prodStack) r.problem("prodStack", prodStack, "it must differ from devStack");
 
     const secrets = readSecrets(r);
     const awsRoleArn = r.matching("awsRoleArn", undefined, AWS_ROLE_ARN, "it must be an IAM role ARN such as arn:aws:iam::123456789012:role/openclaw-deployments");
@@ -141,7 +141,7 @@ function readSecrets(r: Reader): Record<string, string> {
 }
 
 function readRunnerEgressCidrs(r: Reader): string[] {
-    const list = r.stringList("runnerEgressCidrs");
+    const list = r.stringList("runnerEgressCidrs", [], "pulumi config set --path 'runnerEgressCidrs[0]' 203.0.113.64/28");
     const canonical: string[] = [];
     for (const text of list) {
         const parsed = parseCidr(text);
@@ -197,33 +197,10 @@ export function branchNameProblem(name: string): string | undefined {
     return bad ? "it must be a git branch name such as main or release" : undefined;
 }
 
-/** Reads typed values from the raw config and records one sentence per problem. */
-class Reader {
-    readonly problems: string[] = [];
-
-    constructor(readonly raw: RawConfig) {}
-
-    has(key: string): boolean {
-        return this.raw.get(`${PROJECT}:${key}`) !== undefined;
-    }
-
-    /** "openclaw-deployments:key is "value"; why and what is accepted." */
-    problem(key: string, value: string | undefined, accepted: string): void {
-        this.problems.push(`${PROJECT}:${key} is ${JSON.stringify(value)}; ${accepted}.`);
-    }
-
-    /** The same, for a secret: the value never appears in the sentence. */
-    hiddenProblem(key: string, accepted: string): void {
-        this.problems.push(`${PROJECT}:${key} (value hidden) is not accepted; ${accepted}.`);
-    }
-
-    string(key: string): string | undefined {
-        const text = this.raw.get(`${PROJECT}:${key}`);
-        if (text !== undefined && text.trim() === "") {
-            this.problem(key, text, "it must not be empty; remove it to use the default");
-            return undefined;
-        }
-        return text?.trim();
+/** The shared typed reads plus the ones only this project's keys need. */
+class Reader extends ConfigReader {
+    constructor(raw: RawConfig) {
+        super(raw, PROJECT);
     }
 
     /** An optional value that must match `pattern`; `fallback` when unset. */
@@ -254,31 +231,5 @@ class Reader {
             return undefined;
         }
         return text;
-    }
-
-    /** A list: Pulumi passes it as JSON text. */
-    stringList(key: string): string[] {
-        const text = this.raw.get(`${PROJECT}:${key}`);
-        if (text === undefined) return [];
-        let value: unknown;
-        try {
-            value = JSON.parse(text);
-        } catch {
-            value = undefined;
-        }
-        if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) {
-            this.problem(key, text, "it must be a list of strings (pulumi config set --path 'runnerEgressCidrs[0]' 203.0.113.64/28)");
-            return [];
-        }
-        return value.map((item: string) => item.trim());
-    }
-
-    secretString(key: string): string | undefined {
-        const text = this.raw.get(`${PROJECT}:${key}`);
-        if (text === undefined) return undefined;
-        if (!this.raw.isSecret(`${PROJECT}:${key}`)) {
-            this.problems.push(`${PROJECT}:${key} is stored in plain text in the stack file; set it again with \`pulumi config set --secret ${key}\`.`);
-        }
-        return text.trim();
     }
 }

@@ -322,7 +322,7 @@ describe("settings for backups and alerts", () => {
 
     it("refuses an alert webhook stored in plain text, or one that is not https", () => {
         assert.deepStrictEqual(problems({ "openclaw:alertWebhookUrl": ALERT_URL }, SECRET_KEYS.filter((k) => k !== "openclaw:alertWebhookUrl")), [
-            "openclaw:alertWebhookUrl is stored in plain text in the stack file; set it again with --secret.",
+            "openclaw:alertWebhookUrl is stored in plain text in the stack file; set it again with `pulumi config set --secret alertWebhookUrl`.",
         ]);
         const [problem] = problems({ "openclaw:alertWebhookUrl": "http://ntfy.example.net/topic-Zq8x" });
         assert.match(problem, /^openclaw:alertWebhookUrl \(value hidden\) is not accepted; it must be an https:\/\/ URL/);

@@ -142,6 +142,13 @@ describe("deployments", () => {
                 assertOneProblem(config({ prodStack: "dev" }), `${PROJECT}:prodStack is "dev"`, "must differ from devStack");
             });
 
+            it("two invalid stack names, each once, and no sentence about an undefined value", () => {
+                const problems = problemsOf(config({ devStack: "my stack", prodStack: "your stack" }));
+                assert.strictEqual(problems.length, 2, problems.join("\n"));
+                assert.ok(problems[0].startsWith(`${PROJECT}:devStack is "my stack"`) && problems[1].startsWith(`${PROJECT}:prodStack is "your stack"`), problems.join("\n"));
+                assert.ok(!problems.some((p) => p.includes("undefined")), problems.join("\n"));
+            });
+
             it("a world-open runner CIDR", () => {
                 for (const open of ["0.0.0.0/0", "::/0", "0.0.0.0/1"]) {
                     assertOneProblem(

@@ -202,7 +202,7 @@ describe("settings", () => {
         it("refuses a Telegram token stored in plain text", () => {
             const problems = problemsOf(valid({ "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN }), ["openclaw:llmApiKeys"]);
             assert.deepStrictEqual(problems, [
-                "openclaw:telegramBotToken is stored in plain text in the stack file; set it again with --secret.",
+                "openclaw:telegramBotToken is stored in plain text in the stack file; set it again with `pulumi config set --secret telegramBotToken`.",
             ]);
         });
     });

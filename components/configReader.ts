@@ -1,0 +1,104 @@
+// Typed reads from one config namespace, shared by the program (`openclaw:`) and the deployments
+// project (`openclaw-deployments:`). Nothing throws here: each problem becomes one sentence naming
+// the key, the value (never a secret's) and what is accepted, and the caller reports them all.
+
+/** Read access to the stack's config, as Pulumi hands it to the program. */
+export interface RawConfig {
+    /** The raw text of a fully qualified key (`openclaw:sshPort`, `aws:region`); lists and maps are JSON. */
+    get(fullKey: string): string | undefined;
+    /** Whether the stack stores the key encrypted. */
+    isSecret(fullKey: string): boolean;
+}
+
+/** Long values are cut in sentences, so that a pasted key or list does not drown the message. */
+export function abbreviate(text: string): string {
+    return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+export class ConfigReader {
+    readonly problems: string[] = [];
+
+    constructor(
+        readonly raw: RawConfig,
+        /** The project's namespace, `openclaw` or `openclaw-deployments`. */
+        readonly namespace: string,
+    ) {}
+
+    /** The raw text of `<namespace>:<key>`, undefined when unset. */
+    protected text(key: string): string | undefined {
+        return this.raw.get(`${this.namespace}:${key}`);
+    }
+
+    has(key: string): boolean {
+        return this.text(key) !== undefined;
+    }
+
+    /** "namespace:key is "value"; why and what is accepted." */
+    problem(key: string, value: string, accepted: string): void {
+        this.problems.push(`${this.namespace}:${key} is ${JSON.stringify(value)}; ${accepted}.`);
+    }
+
+    /** The same, for a secret: the value never appears in the sentence. */
+    hiddenProblem(key: string, accepted: string): void {
+        this.problems.push(`${this.namespace}:${key} (value hidden) is not accepted; ${accepted}.`);
+    }
+
+    /** Trimmed text; `fallback` when unset, and a problem (then `fallback`) when empty. */
+    string(key: string, fallback?: string): string | undefined {
+        const text = this.text(key);
+        if (text === undefined) return fallback;
+        if (text.trim() === "") {
+            this.problem(key, text, "it must not be empty; remove it to use the default");
+            return fallback;
+        }
+        return text.trim();
+    }
+
+    /** A list or map: Pulumi passes it as JSON text. Null (with a problem) when it is not JSON. */
+    json(key: string): unknown {
+        const text = this.text(key);
+        if (text === undefined) return undefined;
+        try {
+            return JSON.parse(text);
+        } catch {
+            this.problem(key, this.shown(key, text), "it must be a list or map, not plain text");
+            return null;
+        }
+    }
+
+    /** A list of trimmed strings; `example` is a `pulumi config set` line for the sentence. */
+    stringList(key: string, fallback: readonly string[], example?: string): string[];
+    stringList(key: string, fallback: readonly string[] | undefined, example?: string): string[] | undefined;
+    stringList(key: string, fallback: readonly string[] | undefined, example?: string): string[] | undefined {
+        const text = this.text(key);
+        if (text === undefined) return fallback === undefined ? undefined : [...fallback];
+        let value: unknown;
+        try {
+            value = JSON.parse(text);
+        } catch {
+            value = undefined;
+        }
+        if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) {
+            this.problem(key, this.shown(key, text), `it must be a list of strings${example ? ` (${example})` : ""}`);
+            return [];
+        }
+        return value.map((item: string) => item.trim());
+    }
+
+    /** A value that must be stored encrypted: in plain text it is still read, and reported. */
+    secretString(key: string): string | undefined {
+        const text = this.text(key);
+        if (text === undefined) return undefined;
+        if (!this.raw.isSecret(`${this.namespace}:${key}`)) {
+            this.problems.push(
+                `${this.namespace}:${key} is stored in plain text in the stack file; set it again with \`pulumi config set --secret ${key}\`.`,
+            );
+        }
+        return text.trim();
+    }
+
+    /** How a value may appear in a sentence: hidden when secret, cut when long. */
+    private shown(key: string, text: string): string {
+        return this.raw.isSecret(`${this.namespace}:${key}`) ? "(value hidden)" : abbreviate(text);
+    }
+}
