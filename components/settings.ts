@@ -538,7 +538,6 @@ function imageReferenceProblem(ref: string): string | undefined {
     return undefined;
 }
 
-/** Keeps long values (keys, JSON) readable inside an error sentence. */
 /** The program's reader: the shared typed reads plus the ones only `openclaw:` keys need. */
 class Reader extends ConfigReader {
     constructor(raw: RawConfig) {
