@@ -15,6 +15,18 @@ export function abbreviate(text: string): string {
     return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
+/** A config that cannot be deployed. The message lists every problem, one sentence each. */
+export class InvalidConfigError extends Error {
+    constructor(
+        /** What was read, for the message: "stack configuration", "deployments configuration". */
+        subject: string,
+        readonly problems: readonly string[],
+    ) {
+        super(`The ${subject} is not valid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = new.target.name;
+    }
+}
+
 export class ConfigReader {
     readonly problems: string[] = [];
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUD_NAMES, CloudName, clouds, OS_IMAGES, OsImage, ServerSize } from "../providers";
 import { isWorldOpen, parseCidr } from "./cidr";
-import { abbreviate, ConfigReader, RawConfig } from "./configReader";
+import { abbreviate, ConfigReader, InvalidConfigError, RawConfig } from "./configReader";
 import { MODEL_PROVIDER_HOSTS, modelProvider } from "./stack/egress";
 
 export type { RawConfig };
@@ -125,10 +125,9 @@ export const DEFAULTS = {
 } as const;
 
 /** A config that cannot be deployed. The message lists every problem, one sentence each. */
-export class ConfigError extends Error {
-    constructor(readonly problems: readonly string[]) {
-        super(`The stack configuration is not valid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-        this.name = "ConfigError";
+export class ConfigError extends InvalidConfigError {
+    constructor(problems: readonly string[]) {
+        super("stack configuration", problems);
     }
 }
 

@@ -2,7 +2,7 @@
 // reports each as one sentence naming the key, the value (never a secret's) and what is accepted.
 import * as pulumi from "@pulumi/pulumi";
 import { isWorldOpen, parseCidr } from "../components/cidr";
-import { ConfigReader, RawConfig } from "../components/configReader";
+import { ConfigReader, InvalidConfigError, RawConfig } from "../components/configReader";
 
 export type { RawConfig };
 
@@ -57,10 +57,9 @@ export interface DeploymentsSettings {
 }
 
 /** A config that cannot be deployed. The message lists every problem, one sentence each. */
-export class DeploymentsConfigError extends Error {
-    constructor(readonly problems: readonly string[]) {
-        super(`The deployments configuration is not valid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-        this.name = "DeploymentsConfigError";
+export class DeploymentsConfigError extends InvalidConfigError {
+    constructor(problems: readonly string[]) {
+        super("deployments configuration", problems);
     }
 }
 

@@ -4,7 +4,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { deploymentSettingsArgs, GATE_COMMANDS, StackDeployment, stackDeployments } from "../../deployments/deploymentSettings";
-import { DEFAULTS, DeploymentsConfigError, DeploymentsSettings, parseDeploymentsSettings, PROJECT, SECRET_KEYS } from "../../deployments/settings";
+import { DEFAULTS, DeploymentsSettings, parseDeploymentsSettings, PROJECT, SECRET_KEYS } from "../../deployments/settings";
+import { assertOneProblem as assertOne, problemsOf as configProblems } from "../configProblems";
 import { ConfigMap, rawConfig, ROOT } from "../fixtures";
 import { ofType, RecordedResource, resetMocks, settled, valueOf } from "../mocks";
 
@@ -33,22 +34,12 @@ function parse(values: ConfigMap, secretKeys: readonly string[] = ALL_SECRET_KEY
 }
 
 function problemsOf(values: ConfigMap, secretKeys: readonly string[] = ALL_SECRET_KEYS): readonly string[] {
-    try {
-        parse(values, secretKeys);
-        return [];
-    } catch (e) {
-        if (e instanceof DeploymentsConfigError) return e.problems;
-        throw e;
-    }
+    return configProblems(() => parse(values, secretKeys));
 }
 
 /** Asserts the config fails with exactly one sentence containing every fragment. */
 function assertOneProblem(values: ConfigMap, ...fragments: string[]): string {
-    const problems = problemsOf(values);
-    assert.strictEqual(problems.length, 1, `expected one problem, got: ${JSON.stringify(problems, null, 2)}`);
-    for (const fragment of fragments) assert.ok(problems[0].includes(fragment), `"${problems[0]}" should mention "${fragment}"`);
-    assert.match(problems[0], /\.$/, "a problem is one sentence ending in a full stop");
-    return problems[0];
+    return assertOne(problemsOf(values), fragments);
 }
 
 /** Registers the deployments of a config and returns the DeploymentSettings resources, dev first. */

@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import "../mocks";
-import { ConfigError, DEFAULTS, parseSettings, Settings } from "../../components/settings";
+import { DEFAULTS, parseSettings, Settings } from "../../components/settings";
+import { assertOneProblem as assertOne, problemsOf as configProblems } from "../configProblems";
 import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, stackFileConfig, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 import { valueOf } from "../mocks";
 
@@ -17,24 +18,12 @@ function parse(config: ConfigMap, secretKeys: readonly string[] = SECRET_KEYS): 
 
 /** The problems a config produces (none when it parses). */
 function problemsOf(config: ConfigMap, secretKeys: readonly string[] = SECRET_KEYS): readonly string[] {
-    try {
-        parse(config, secretKeys);
-        return [];
-    } catch (e) {
-        if (e instanceof ConfigError) return e.problems;
-        throw e;
-    }
+    return configProblems(() => parse(config, secretKeys));
 }
 
 /** Asserts the config fails with exactly one sentence containing every fragment. */
 function assertOneProblem(config: ConfigMap, ...fragments: string[]): string {
-    const problems = problemsOf(config);
-    assert.strictEqual(problems.length, 1, `expected one problem, got: ${JSON.stringify(problems, null, 2)}`);
-    for (const fragment of fragments) {
-        assert.ok(problems[0].includes(fragment), `"${problems[0]}" should mention "${fragment}"`);
-    }
-    assert.match(problems[0], /\.$/, "a problem is one sentence ending in a full stop");
-    return problems[0];
+    return assertOne(problemsOf(config), fragments);
 }
 
 describe("settings", () => {
