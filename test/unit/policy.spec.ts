@@ -605,13 +605,18 @@ describe("the policy pack run as the Pulumi CLI runs it", () => {
     const rpc = <T>(invoke: (callback: (error: grpc.ServiceError | null, response: T) => void) => unknown) =>
         new Promise<T>((resolve, reject) => invoke((error, response) => (error ? reject(error) : resolve(response))));
 
-    function resource(r: Res, all: readonly Res[]): analyzer.AnalyzerResource {
-        const out = new analyzer.AnalyzerResource();
+    /** The fields an AnalyzeRequest and an AnalyzerResource share, set from a test resource. */
+    function describedAs<T extends analyzer.AnalyzeRequest | analyzer.AnalyzerResource>(out: T, r: Res): T {
         out.setType(r.type);
         out.setName(r.name);
         out.setUrn(urnOf(r));
         out.setProperties(Struct.fromJavaScript(r.props));
         out.setOptions(new analyzer.AnalyzerResourceOptions());
+        return out;
+    }
+
+    function resource(r: Res, all: readonly Res[]): analyzer.AnalyzerResource {
+        const out = describedAs(new analyzer.AnalyzerResource(), r);
         for (const [key, names] of Object.entries(r.dependsOn ?? {})) {
             out.getPropertydependenciesMap().set(key, new analyzer.AnalyzerPropertyDependencies().setUrnsList(names.map((n) => urnOf(all.find((x) => x.name === n)!))));
         }
@@ -619,12 +624,7 @@ describe("the policy pack run as the Pulumi CLI runs it", () => {
     }
 
     async function analyze(r: Res): Promise<[string, string][]> {
-        const req = new analyzer.AnalyzeRequest();
-        req.setType(r.type);
-        req.setName(r.name);
-        req.setUrn(urnOf(r));
-        req.setProperties(Struct.fromJavaScript(r.props));
-        req.setOptions(new analyzer.AnalyzerResourceOptions());
+        const req = describedAs(new analyzer.AnalyzeRequest(), r);
         const response = await rpc<analyzer.AnalyzeResponse>((cb) => client.analyze(req, cb));
         return response.getDiagnosticsList().map((d) => [d.getPolicyname(), d.getMessage()]);
     }
