@@ -137,7 +137,9 @@ export function inboundRules(resource: ResourceView): readonly InboundRule[] | u
 /**
  * True when a CIDR block amounts to "anyone on the internet": 0.0.0.0/0 and ::/0, and also
  * blocks too wide to mean a particular network (shorter than /8 for IPv4, /16 for IPv6), as the
- * program's own `adminCidrs` check counts them.
+ * program's own `adminCidrs` check counts them. Not imported from `components/cidr.ts`, like
+ * nothing in this pack: it checks edits to the program, so it must not change when they do. It also
+ * reads any text, host bits set or not, where the program's parser refuses such blocks first.
  */
 export function isWorldOpen(cidr: string): boolean {
     const [address, prefixText] = cidr.trim().split("/");
