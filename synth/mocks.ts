@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ageIdentity } from "../components/stack/ageIdentity";
 import { GATEWAY_URL_PREFIX } from "../components/stack/tailscale";
 import { SecretBook } from "./secrets";
+import { openSshPublicKey } from "./openSsh";
 
 /** A secret input value, as the engine received it (wrapped by `pulumi.secret` or by propagation). */
 export class Secret {
@@ -98,11 +99,7 @@ function secretLabel(resourceName: string): string {
 function fixedKeyPair(seed: string): { pem: string; openSsh: string } {
     const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), digest("synth-key", seed)]);
     const privateKey = crypto.createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
-    const raw = crypto.createPublicKey(privateKey).export({ format: "der", type: "spki" }).subarray(-32);
-    const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
-    const type = Buffer.from("ssh-ed25519");
-    const blob = Buffer.concat([u32(type.length), type, u32(raw.length), raw]);
-    return { pem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(), openSsh: `ssh-ed25519 ${blob.toString("base64")}\n` };
+    return { pem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(), openSsh: openSshPublicKey(crypto.createPublicKey(privateKey)) };
 }
 
 /** Inputs as received, with secret-wrapped values turned into `Secret`. */

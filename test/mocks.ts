@@ -4,6 +4,7 @@
 // both "what was created" and "where a secret went".
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
+import { openSshPublicKey } from "../synth/openSsh";
 import { TEST_CLOUDFLARE_RANGES } from "./fixtures";
 
 export interface RecordedResource {
@@ -58,19 +59,6 @@ export function mockId(type: string, name: string): string {
 function secret(value: string): string {
     generatedSecrets.push(value);
     return value;
-}
-
-function openSshPublicKey(publicKey: crypto.KeyObject): string {
-    const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
-    const type = Buffer.from("ssh-ed25519");
-    const blob = Buffer.concat([u32(type.length), type, u32(raw.length), raw]);
-    return `ssh-ed25519 ${blob.toString("base64")}\n`;
-}
-
-function u32(n: number): Buffer {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(n);
-    return b;
 }
 
 /** Outputs the real providers compute and the program reads. */
