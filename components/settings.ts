@@ -25,7 +25,9 @@ export interface ModelSettings {
     readonly model: string;
     /** Which entry of `llmApiKeys` authenticates it. */
     readonly apiKeyEnv: string;
+    /** US dollars per 30-day window; LiteLLM refuses the model (429) once its spend reaches it. */
     readonly maxBudgetUsd?: number;
+    /** Requests per minute of the UTC clock; LiteLLM refuses the ones past it (429). */
     readonly rpm?: number;
 }
 
@@ -120,7 +122,7 @@ export const DEFAULTS = {
     ipv6: false,
     autoRebootTime: "05:00",
     models: [
-        { name: "claude-sonnet", model: "anthropic/claude-sonnet-4-5", apiKeyEnv: "ANTHROPIC_API_KEY" },
+        { name: "claude-sonnet-4-5", model: "anthropic/claude-sonnet-4-5", apiKeyEnv: "ANTHROPIC_API_KEY" },
     ] as ModelSettings[],
 } as const;
 
@@ -410,7 +412,7 @@ function readModels(r: Reader, apiKeyEnvs: readonly string[]): ModelSettings[] {
             r.problem(key, unknownFields.join(", "), "the accepted fields are name, model, apiKeyEnv, maxBudgetUsd and rpm");
         }
         if (typeof m.name !== "string" || !MODEL_NAME.test(m.name)) {
-            r.problem(`${key}.name`, String(m.name), "it must be lower-case letters, digits, dots, dashes or underscores, such as claude-sonnet");
+            r.problem(`${key}.name`, String(m.name), "it must be lower-case letters, digits, dots, dashes or underscores, such as claude-sonnet-4-5");
         } else if (models.some((other) => other.name === m.name)) {
             r.problem(`${key}.name`, m.name, "model names must be unique");
         }

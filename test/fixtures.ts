@@ -84,6 +84,8 @@ export function stackStepNames(mode: IngressMode = "tunnel", store: StateStore =
         "egress-acl",
         "egress-dockerfile",
         "egress-main-go",
+        "egress-go-mod",
+        "egress-go-sum",
         ...(mode === "caddy" ? ["caddyfile"] : []),
         "compose-file",
         "egress-image",

@@ -21,6 +21,7 @@ import {
     STACK_FILES,
     STACK_DIR,
     STATE_VOLUME,
+    REDIS_DATA_VOLUME,
 } from "./layout";
 import { LITELLM_MASTER_KEY_ENV } from "./litellmConfig";
 import { ServiceLimits, StackLimits } from "./limits";
@@ -135,6 +136,9 @@ export function renderCompose(input: ComposeInput): string {
                 environment: {
                     HOME: "/home/node",
                     OPENCLAW_CONFIG_PATH: GATEWAY_PATHS.config,
+                    // Without it, OpenClaw keeps media, credentials (pairing approvals), skills and
+                    // tools beside the config file, in the read-only mount.
+                    OPENCLAW_STATE_DIR: GATEWAY_PATHS.state,
                     NODE_OPTIONS: `--max-old-space-size=${limits.gatewayHeapMiB}`,
                     [GATEWAY_ENV.token]: fromEnvFile(GATEWAY_ENV.token),
                     [GATEWAY_ENV.litellmKey]: fromEnvFile(LITELLM_MASTER_KEY_ENV),
@@ -165,6 +169,9 @@ export function renderCompose(input: ComposeInput): string {
                 command: ["--config", "/app/config.yaml", "--port", String(PORTS.litellm), "--num_workers", "1"],
                 environment: {
                     [LITELLM_MASTER_KEY_ENV]: fromEnvFile(LITELLM_MASTER_KEY_ENV),
+                    // Prices (what budgets count) from the pinned version's own map: the egress proxy
+                    // would refuse the fetch of the live one, after retries that slow every start.
+                    LITELLM_LOCAL_MODEL_COST_MAP: "True",
                     ...Object.fromEntries(input.litellmKeyNames.map((name) => [name, fromEnvFile(name)])),
                     ...proxyEnvironment([SERVICES.redis.container]),
                 },
@@ -198,22 +205,29 @@ export function renderCompose(input: ComposeInput): string {
                 container_name: SERVICES.redis.container,
                 // The image's uid/gid for redis: started as that user, its entrypoint needs no chown or su-exec.
                 user: "999:1000",
-                // A cache only: nothing is persisted, so it needs no volume and no password on its own network.
+                // LiteLLM's budget and rate counters: every write goes to the append-only file in the
+                // volume (fsynced each second), so a restart or a reboot keeps them, and nothing is ever
+                // evicted (a full Redis refuses writes instead of dropping a budget). Only LiteLLM
+                // reaches its network, so it has no password.
                 command: [
                     "redis-server",
                     "--maxmemory",
                     `${limits.redisMaxMemoryMiB}mb`,
                     "--maxmemory-policy",
-                    "allkeys-lru",
+                    "noeviction",
+                    "--appendonly",
+                    "yes",
+                    "--appendfsync",
+                    "everysec",
                     "--save",
                     "",
-                    "--appendonly",
-                    "no",
                     "--protected-mode",
                     "no",
                 ],
                 read_only: true,
-                tmpfs: ["/data:size=16m,uid=999,gid=1000", "/tmp:size=16m"],
+                // A new volume takes the image's /data, owned by redis (999:1000).
+                volumes: [`${REDIS_DATA_VOLUME}:/data`],
+                tmpfs: ["/tmp:size=16m"],
                 networks: [NETWORKS.cache.name],
                 healthcheck: healthcheck(["CMD-SHELL", "redis-cli ping | grep -q PONG"], "10s"),
                 ...hardening,
@@ -239,6 +253,7 @@ export function renderCompose(input: ComposeInput): string {
         ),
         volumes: {
             [STATE_VOLUME]: { name: STATE_VOLUME },
+            [REDIS_DATA_VOLUME]: { name: REDIS_DATA_VOLUME },
             ...(input.ingress === "caddy" ? { [CADDY_DATA_VOLUME]: { name: CADDY_DATA_VOLUME } } : {}),
         },
     };

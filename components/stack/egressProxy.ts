@@ -1,10 +1,11 @@
 // The Smokescreen egress proxy: its ACL, its command line and its build context. It is built on
-// the host from a pinned upstream commit, with an entrypoint that gives every client the one
-// "default" role: clients speak plain HTTP(S)_PROXY, not the mutual TLS upstream keys roles on.
+// the host from our Go module (components/stack/egress-proxy), whose entrypoint gives every client
+// the one "default" role: clients speak plain HTTP(S)_PROXY, not the mutual TLS upstream keys roles on.
 import * as YAML from "yaml";
 import { COMPOSE_PROJECT, PORTS } from "./layout";
 import { EGRESS_DENIED_RANGES } from "./egress";
-import { IMAGES, SMOKESCREEN } from "./images";
+import { SMOKESCREEN_VERSION } from "./egressModule";
+import { IMAGES } from "./images";
 
 /** Where the ACL is mounted inside the proxy's container. */
 export const EGRESS_ACL_PATH = "/etc/smokescreen/acl.yaml";
@@ -38,17 +39,23 @@ export function egressProxyCommand(): string[] {
 /** The uid the proxy runs as (no login, no home). */
 export const EGRESS_UID = 10001;
 
+/**
+ * The image: our module (main.go, go.mod, go.sum from egress-proxy/, which the deploy writes beside
+ * this Dockerfile) built through the Go module proxy, every download checked against go.sum, no git
+ * and no GitHub: the same build as .ci/tools/smokescreen.sh. The runtime is Alpine, with `nc` for
+ * the compose healthcheck.
+ */
 export function renderEgressDockerfile(): string {
-    return `# Smokescreen from a pinned upstream commit, with the static-role entrypoint in main.go.
+    return `# Smokescreen ${SMOKESCREEN_VERSION} with the static-role entrypoint in main.go, pinned by go.mod and go.sum.
 FROM ${IMAGES.goBuilder} AS builder
-RUN apk add --no-cache git
+# The image's own Go (no toolchain download), the module proxy alone (no VCS fallback), go.sum as committed.
+ENV GOTOOLCHAIN=local GOPROXY=https://proxy.golang.org GOSUMDB=sum.golang.org GOFLAGS=-mod=readonly CGO_ENABLED=0
 WORKDIR /src
-RUN git init -q . \\
- && git remote add origin ${SMOKESCREEN.repository} \\
- && git fetch -q --depth 1 origin ${SMOKESCREEN.commit} \\
- && git checkout -q FETCH_HEAD
-COPY main.go ./main.go
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /smokescreen .
+COPY go.mod go.sum ./
+RUN go mod download
+COPY main.go ./
+# Everything was downloaded and checked above: the build itself needs no network.
+RUN GOPROXY=off go build -trimpath -ldflags="-s -w" -o /smokescreen .
 
 FROM ${IMAGES.alpine}
 RUN apk add --no-cache ca-certificates netcat-openbsd \\
@@ -56,35 +63,5 @@ RUN apk add --no-cache ca-certificates netcat-openbsd \\
 COPY --from=builder /smokescreen /usr/local/bin/smokescreen
 USER ${EGRESS_UID}:${EGRESS_UID}
 ENTRYPOINT ["/usr/local/bin/smokescreen"]
-`;
-}
-
-export function renderEgressMainGo(): string {
-    return `// Smokescreen's upstream entrypoint derives a client's ACL role from its TLS client
-// certificate. Clients here use plain HTTP(S)_PROXY on an internal network, so every request gets
-// the ACL's "default" role instead; without this, Smokescreen refuses every connection.
-package main
-
-import (
-	"net/http"
-
-	"github.com/stripe/smokescreen/cmd"
-	"github.com/stripe/smokescreen/pkg/smokescreen"
-)
-
-func main() {
-	// nil arguments: parse os.Args, so the compose file's flags apply.
-	conf, err := cmd.NewConfiguration(nil, nil)
-	if err != nil {
-		panic(err)
-	}
-	if conf == nil {
-		return // --help or --version was printed
-	}
-	conf.RoleFromRequest = func(req *http.Request) (string, error) {
-		return "default", nil
-	}
-	smokescreen.StartWithConfig(conf, nil)
-}
 `;
 }

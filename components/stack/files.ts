@@ -6,7 +6,8 @@ import { AppSettings, IngressSettings } from "../settings";
 import { renderCaddyfile } from "./caddyfile";
 import { renderCompose, TUNNEL_TOKEN_ENV } from "./compose";
 import { egressAllowlist } from "./egress";
-import { renderEgressAcl, renderEgressDockerfile, renderEgressMainGo } from "./egressProxy";
+import { EGRESS_MODULE } from "./egressModule";
+import { renderEgressAcl, renderEgressDockerfile } from "./egressProxy";
 import { renderEnvFile } from "./envFile";
 import { GATEWAY_ENV, gatewayOrigins, renderGatewayConfig } from "./gatewayConfig";
 import { ingressContainer, publicDomain, publishesOnLoopback, trustedProxies } from "./ingress";
@@ -57,7 +58,9 @@ export function renderStackFiles(
         litellmConfig: renderLitellmConfig(app.models),
         egressAcl: renderEgressAcl(egressAllowlistFor(app)),
         egressDockerfile: renderEgressDockerfile(),
-        egressMainGo: renderEgressMainGo(),
+        egressMainGo: EGRESS_MODULE.mainGo,
+        egressGoMod: EGRESS_MODULE.goMod,
+        egressGoSum: EGRESS_MODULE.goSum,
         ...(ingress.mode === "caddy" && ingress.domain ? { caddyfile: renderCaddyfile(ingress.domain) } : {}),
     };
 }

@@ -1,5 +1,6 @@
 // openclaw.json for the pinned OpenClaw: every key here is one the real schema accepts
 // (`openclaw config validate` checks the rendered file in the artifact tests).
+import { EGRESS_PROXY_URL } from "./egress";
 import { PORTS } from "./layout";
 
 /** The environment variables the gateway resolves its secrets from (SecretRefs, never values). */
@@ -87,9 +88,23 @@ export function renderGatewayConfig(input: GatewayConfigInput): string {
             deny: [...DENIED_TOOLS],
             elevated: { enabled: false },
             fs: { workspaceOnly: true },
+            // web_fetch connects directly unless told to use HTTP(S)_PROXY, and the gateway has no
+            // route out but the egress proxy. The proxy resolves the name and refuses private,
+            // link-local and loopback answers itself (EGRESS_DENIED_RANGES).
+            web: { fetch: { useTrustedEnvProxy: true } },
         },
         ...(input.telegram
-            ? { channels: { telegram: { botToken: envRef(GATEWAY_ENV.telegramToken), dmPolicy: "pairing" } } }
+            ? {
+                  channels: {
+                      telegram: {
+                          botToken: envRef(GATEWAY_ENV.telegramToken),
+                          dmPolicy: "pairing",
+                          // Media downloads resolve names locally unless the channel has its own
+                          // proxy; the gateway cannot resolve public names, so photos would fail.
+                          proxy: EGRESS_PROXY_URL,
+                      },
+                  },
+              }
             : {}),
     };
     return `${JSON.stringify(config, null, 2)}\n`;

@@ -22,6 +22,8 @@ export const STACK_FILES = {
     egressBuildDir: `${STACK_DIR}/build/egress`,
     egressDockerfile: `${STACK_DIR}/build/egress/Dockerfile`,
     egressMainGo: `${STACK_DIR}/build/egress/main.go`,
+    egressGoMod: `${STACK_DIR}/build/egress/go.mod`,
+    egressGoSum: `${STACK_DIR}/build/egress/go.sum`,
     /** Caddy's site configuration (ingress caddy only), mounted read-only. */
     caddyfile: `${STACK_DIR}/config/caddy/Caddyfile`,
     /** The sources that may reach a published port 80/443, one CIDR block per line; empty unless ingress caddy. */
@@ -90,6 +92,9 @@ export const CADDY_DATA_VOLUME = "openclaw-caddy-data";
 
 /** The gateway's state: a named volume, so replacing a container keeps it. */
 export const STATE_VOLUME = "openclaw-state";
+
+/** Redis's append-only file (LiteLLM's budget and rate counters): a named volume, so a restart or a reboot keeps them. */
+export const REDIS_DATA_VOLUME = "openclaw-redis-data";
 
 /** Where the gateway sees its state and its config. */
 export const GATEWAY_PATHS = {

@@ -7,6 +7,7 @@ import { IngressMode, StateStore } from "../settings";
 import { renderBackupScript } from "./backupScript";
 import { renderFirewallScript, renderFirewallUnit } from "./hostFirewall";
 import { ingressContainer } from "./ingress";
+import { GATEWAY_ENV } from "./gatewayConfig";
 import { GATEWAY_UID, HOST_FIREWALL_FILES, MAINTENANCE_FILES, MAINTENANCE_UNITS, PORTS, SERVICES, STACK_DIR, STACK_FILES } from "./layout";
 import { renderMaintenanceUnits } from "./maintenance";
 import { shellQuote } from "./shell";
@@ -19,8 +20,11 @@ export interface StackFiles {
     readonly gatewayConfig: string;
     readonly litellmConfig: string;
     readonly egressAcl: string;
+    /** The egress proxy's build context: its Dockerfile and our Go module (main.go, go.mod, go.sum). */
     readonly egressDockerfile: string;
     readonly egressMainGo: string;
+    readonly egressGoMod: string;
+    readonly egressGoSum: string;
     /** Ingress caddy only. */
     readonly caddyfile?: string;
     readonly env: pulumi.Input<string>;
@@ -172,6 +176,11 @@ function tailscaleSteps(
 /** Node one-liners run inside the gateway's container (it has node, not curl). */
 const PROBES = {
     status: `const [url, method] = process.argv.slice(1); fetch(url, { method }).then((r) => console.log(r.status), () => console.log("unreachable"))`,
+    /**
+     * The agent's own web_fetch tool, through the gateway's tool endpoint with the token from the
+     * container's environment (never on a command line): the status of the tool call.
+     */
+    webFetch: `const [url, target] = process.argv.slice(1); fetch(url, { method: "POST", headers: { authorization: "Bearer " + process.env.${GATEWAY_ENV.token}, "content-type": "application/json" }, body: JSON.stringify({ tool: "web_fetch", args: { url: target, maxChars: 200 } }) }).then((r) => console.log(r.status), () => console.log("unreachable"))`,
     connect: `const host = process.argv[1]; const s = require("net").connect(${PORTS.egress}, "${SERVICES.egress.container}", () => s.write("CONNECT " + host + ":443 HTTP/1.1\\r\\nHost: " + host + ":443\\r\\n\\r\\n")); s.once("data", (d) => { console.log(String(d).split(" ")[1]); s.destroy(); }); s.on("error", () => console.log("unreachable")); setTimeout(() => { console.log("timeout"); process.exit(0); }, 20000).unref();`,
 };
 
@@ -256,7 +265,7 @@ sudo systemctl restart ${MAINTENANCE_UNITS.watchdogTimer}
 export function stackSteps(input: StackStepsInput): DeployStep[] {
     const { files, ingress } = input;
     const envHash = pulumi.secret(hashOf(files.env));
-    const egressBuildHash = sha256(files.egressDockerfile + files.egressMainGo);
+    const egressBuildHash = sha256(JSON.stringify([files.egressDockerfile, files.egressMainGo, files.egressGoMod, files.egressGoSum]));
     const composeHash = sha256(files.compose);
     const tailscale = ingress.mode === "tailscale" && ingress.tailscale ? tailscaleSteps(ingress.tailscale, [composeHash, envHash]) : undefined;
     if (ingress.mode === "tailscale" && !tailscale) throw new Error("stackSteps: ingress tailscale needs its auth key and host name");
@@ -265,6 +274,7 @@ export function stackSteps(input: StackStepsInput): DeployStep[] {
     const gatewayUrl = `http://127.0.0.1:${PORTS.gateway}`;
     const inGateway = (program: string, ...args: string[]) =>
         `sudo docker exec ${SERVICES.gateway.container} node -e ${shellQuote(program)} ${args.map(shellQuote).join(" ")} || echo "no-answer"`;
+    const [allowedUrl, refusedUrl] = [input.egressProbe.allowed, input.egressProbe.refused].map((host) => `https://${host}/`);
 
     return [
         {
@@ -303,6 +313,8 @@ fi
         fileStep("egress-acl", STACK_FILES.egressAcl, files.egressAcl, "0644 root:root", `restart_if_running ${SERVICES.egress.container}`),
         fileStep("egress-dockerfile", STACK_FILES.egressDockerfile, files.egressDockerfile, "0644 root:root"),
         fileStep("egress-main-go", STACK_FILES.egressMainGo, files.egressMainGo, "0644 root:root"),
+        fileStep("egress-go-mod", STACK_FILES.egressGoMod, files.egressGoMod, "0644 root:root"),
+        fileStep("egress-go-sum", STACK_FILES.egressGoSum, files.egressGoSum, "0644 root:root"),
         ...(files.caddyfile !== undefined
             ? [fileStep("caddyfile", STACK_FILES.caddyfile, files.caddyfile, "0644 root:root", `restart_if_running ${SERVICES.caddy.container}`)]
             : []),
@@ -343,12 +355,19 @@ echo "/healthz answers 200"
 status=$(${inGateway(PROBES.status, `${gatewayUrl}/tools/invoke`, "POST")})
 [ "$status" = 401 ] || fail "an unauthenticated POST /tools/invoke answered $status, not 401"
 echo "an unauthenticated gateway call is refused (401)"
-status=$(${inGateway(PROBES.connect, input.egressProbe.allowed)})
-[ "$status" = 200 ] || fail "the egress proxy answered $status to CONNECT ${input.egressProbe.allowed}, an allowlisted host"
-echo "the egress proxy allows ${input.egressProbe.allowed}"
+since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+status=$(${inGateway(PROBES.webFetch, `${gatewayUrl}/tools/invoke`, allowedUrl)})
+# The tool endpoint hides why a fetch failed; the gateway logs it. An HTTP error from the host
+# ("Web fetch failed (404)") still proves the request went out, and the proxy is the only way out.
+if [ "$status" != 200 ] && ! sudo docker logs --since "$since" ${SERVICES.gateway.container} 2>&1 | grep -qF 'tool execution failed: Error: Web fetch failed ('; then
+    fail "the agent's web_fetch did not reach ${allowedUrl} through the egress proxy (the tool call answered $status; see sudo docker logs ${SERVICES.gateway.container})"
+fi
+echo "the agent's web_fetch reaches ${input.egressProbe.allowed} through the egress proxy"
+status=$(${inGateway(PROBES.webFetch, `${gatewayUrl}/tools/invoke`, refusedUrl)})
+[ "$status" != 200 ] || fail "the agent's web_fetch fetched ${refusedUrl}, which is not allowlisted"
 status=$(${inGateway(PROBES.connect, input.egressProbe.refused)})
 [ "$status" != 200 ] || fail "the egress proxy allowed CONNECT ${input.egressProbe.refused}, which is not allowlisted"
-echo "the egress proxy refuses ${input.egressProbe.refused} ($status)"
+echo "the egress proxy refuses ${input.egressProbe.refused}, to web_fetch and to CONNECT ($status)"
 `),
             triggers: [composeHash, envHash, egressBuildHash, sha256(files.gatewayConfig + files.litellmConfig + files.egressAcl)],
             needsRegistry: true,

@@ -1,4 +1,4 @@
-// The ingress files, given to the software that consumes them: Debian 13's Caddy on the Caddyfile,
+// The ingress files, given to the software that consumes them: the pinned Caddy on the Caddyfile,
 // ShellCheck and systemd-analyze on the host firewall's script and unit, iptables-restore on the
 // rules the script builds, UFW's own parser on the UFW commands it runs, and the kernel itself on
 // those rules in a private network namespace. Each checker is also shown a broken file, to prove it
@@ -230,7 +230,7 @@ const STALE = "198.51.100.0/24";
 describe("the ingress files, checked by the software that consumes them", function () {
     this.timeout(120_000);
 
-    describe("the Caddyfile, through Debian 13's Caddy", () => {
+    describe("the Caddyfile, through the pinned Caddy", () => {
         const caddyfile = renderCaddyfile(DOMAIN);
 
         it("caddy validate accepts it", () => {

@@ -21,7 +21,7 @@ const MAINTENANCE_STEPS = ["maintenance-tools", "maintenance", "maintenance-secr
 
 /** The maintenance steps of a stack with this state store (the other steps' files do not matter here). */
 function maintenanceStepsOf(store: StateStore) {
-    const files = { compose: "", gatewayConfig: "", litellmConfig: "", egressAcl: "", egressDockerfile: "", egressMainGo: "", env: "" };
+    const files = { compose: "", gatewayConfig: "", litellmConfig: "", egressAcl: "", egressDockerfile: "", egressMainGo: "", egressGoMod: "", egressGoSum: "", env: "" };
     const steps = stackSteps({ files, serverId: "4242", egressProbe: { allowed: "api.anthropic.com", refused: "example.com" }, ingress: ingressStepsFor("tunnel"), maintenance: maintenanceStepsFor(store) });
     return steps.filter((step) => MAINTENANCE_STEPS.includes(step.name));
 }

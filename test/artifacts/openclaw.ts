@@ -3,10 +3,12 @@
 // here gets a clean environment (Node 24 first on PATH, a private HOME, and what the caller
 // passes), so nothing from the test runner's environment can stand in for the stack's own.
 import * as assert from "assert";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { ContainerLike, inContainer } from "../container";
 import { ROOT } from "../fixtures";
+import { RunningProgram, sleep, startProgram } from "../processes";
 import { RunResult } from "./tools";
 
 export const OPENCLAW_TOOLS = process.env.OPENCLAW_NPM_TOOLS ?? path.join(ROOT, ".tools", "openclaw");
@@ -34,86 +36,45 @@ export function node24Env(home: string, env: Readonly<Record<string, string>> = 
     return { PATH: `${NODE24_BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: home, ...env };
 }
 
-/** Runs Node 24 with `args`; a minute at most. */
-export function node24(args: readonly string[], env: NodeJS.ProcessEnv): RunResult {
+/** Node 24 with `args`, directly or as `container` describes. */
+function node24Command(args: readonly string[], container?: ContainerLike): [string, string[]] {
     assertInstalled();
-    const result = spawnSync(NODE24, args, { encoding: "utf8", env, timeout: 60_000 });
-    return { status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+    return container ? inContainer(container, [NODE24, ...args]) : [NODE24, [...args]];
 }
 
-/** Runs the `openclaw` CLI; a minute at most. */
-export function openclaw(args: readonly string[], env: NodeJS.ProcessEnv): RunResult {
-    assertInstalled();
-    return node24([CLI, ...args], env);
+/** Runs Node 24 with `args` (as `container` describes, if given); two minutes at most. */
+export function node24(args: readonly string[], env: NodeJS.ProcessEnv, container?: ContainerLike): RunResult & { readonly stdout: string } {
+    const [command, argv] = node24Command(args, container);
+    const result = spawnSync(command, argv, { encoding: "utf8", env, timeout: 120_000 });
+    return { status: result.status, stdout: result.stdout ?? "", output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+}
+
+/** Runs the `openclaw` CLI (as `container` describes, if given); two minutes at most. */
+export function openclaw(args: readonly string[], env: NodeJS.ProcessEnv, container?: ContainerLike): ReturnType<typeof node24> {
+    return node24([CLI, ...args], env, container);
 }
 
 
-export interface RunningGateway {
-    /** Everything the gateway printed so far. */
-    log(): string;
-    /** Whether the gateway process has exited. */
-    exited(): boolean;
-    /** Stops the gateway and every process it started; safe to call more than once. */
-    stop(): Promise<void>;
+/** A running gateway (or any Node 24 program). */
+export type RunningGateway = RunningProgram;
+
+/**
+ * Starts Node 24 with `args` in `cwd` (as `container` describes, if given), in a process group of
+ * its own; stopping it gives the gateway 15 s to drain.
+ */
+export function startNode24(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string, container?: ContainerLike): RunningGateway {
+    const [command, argv] = node24Command(args, container);
+    const program = startProgram(command, argv, env, cwd);
+    return { ...program, stop: () => program.stop(15_000) };
 }
 
-const running = new Set<ChildProcess>();
-
-/** Signals the process group a gateway leads (it starts workers of its own). */
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-    try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
-    } catch {
-        // The group is gone already.
-    }
-}
-
-// A test that fails or times out must not leave a gateway listening.
-process.on("exit", () => running.forEach((child) => signalGroup(child, "SIGKILL")));
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Starts Node 24 with `args` in `cwd`, in a process group of its own (a gateway starts workers). */
-export function startNode24(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): RunningGateway {
-    assertInstalled();
-    const child = spawn(NODE24, args, { env, cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    running.add(child);
-    let output = "";
-    let done = false;
-    child.stdout!.on("data", (chunk) => (output += chunk));
-    child.stderr!.on("data", (chunk) => (output += chunk));
-    const exit = new Promise<void>((resolve) => {
-        child.on("exit", (code, signal) => {
-            done = true;
-            output += `\n[exited: ${signal ?? code}]\n`;
-            resolve();
-        });
-        child.on("error", (error) => {
-            done = true;
-            output += `\n[failed to start: ${error.message}]\n`;
-            resolve();
-        });
-    });
-    return {
-        log: () => output,
-        exited: () => done,
-        async stop() {
-            if (!done) {
-                signalGroup(child, "SIGTERM");
-                await Promise.race([exit, sleep(15_000)]);
-            }
-            // Whatever the gateway started and left behind, and the gateway itself if SIGTERM did not do.
-            signalGroup(child, "SIGKILL");
-            await Promise.race([exit, sleep(5_000)]);
-            running.delete(child);
-        },
-    };
-}
-
-/** The HTTP status `url` answers with, or 0 when nothing answers. */
+/**
+ * The HTTP status `url` answers with, or 0 when nothing answers. A busy machine can take many
+ * seconds to answer, so the limit is generous: a slow answer is still an answer.
+ */
 export async function httpStatus(url: string, init: RequestInit = {}): Promise<number> {
     try {
-        const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
+        const response = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
         await response.arrayBuffer();
         return response.status;
     } catch {

@@ -1,52 +1,40 @@
 // The container stack's files, given to the software that consumes them: Debian 13's Docker
-// Compose, the pinned OpenClaw (its config validator and a real gateway), LiteLLM's YAML parser,
+// Compose, the pinned OpenClaw's config validator, LiteLLM's YAML parser,
 // Smokescreen's ACL rules, and ShellCheck on the deploy steps. Each checker is also shown a broken
 // file, to prove it is really checking.
 import * as assert from "assert";
-import { execFile } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
-import { freePort } from "../ports";
-import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { DEFAULTS, IngressMode, IngressSettings } from "../../components/settings";
+import { DEFAULTS, IngressMode } from "../../components/settings";
 import { TUNNEL_TOKEN_ENV } from "../../components/stack/compose";
-import { renderStackFiles, stackEnv, StackFileSettings } from "../../components/stack/files";
+import { renderStackFiles } from "../../components/stack/files";
 import { NETWORKS, STACK_DIR, STACK_FILES } from "../../components/stack/layout";
-import { shellQuote, stackSteps, StackFiles } from "../../components/stack/steps";
-import { clouds, ServerSize } from "../../providers";
-import { ingressStepsFor, maintenanceStepsFor, stackStepNames, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
-import { httpStatus, node24, node24Env, NODE24, OPENCLAW_PACKAGE_DIR, openclaw, openclawVersion, startNode24, waitForStatus } from "./openclaw";
+import { stackStepNames, TEST_LLM_KEYS } from "../fixtures";
+import {
+    app,
+    byContainer,
+    composeModel,
+    EGRESS_DOMAINS,
+    Ingress,
+    INGRESSES,
+    LITELLM_MASTER_KEY,
+    materialise,
+    MODELS,
+    onHost,
+    PROVIDER_HOSTS,
+    Rendered,
+    resolve,
+    SIZES,
+    SMALL,
+    TUNNEL_TOKEN,
+} from "../renderedStack";
+import { node24Env, openclaw, openclawVersion } from "./openclaw";
 import { dockerCompose, ok, shellcheckBash, tempDir } from "./tools";
 
 // ---------------------------------------------------------------------------------------------
-// What is rendered
+// What each mode should look like
 
-/** Two providers, one with a budget and both with rate limits; two extra egress hosts, one a wildcard. */
-const MODELS = [
-    { name: "claude-sonnet", model: "anthropic/claude-sonnet-4-5", apiKeyEnv: "ANTHROPIC_API_KEY", maxBudgetUsd: 25, rpm: 30 },
-    { name: "gpt-mini", model: "openai/gpt-5-mini", apiKeyEnv: "OPENAI_API_KEY", rpm: 120 },
-];
-const EGRESS_DOMAINS = ["api.github.com", "*.githubusercontent.com"];
-/** The providers' API hosts, as their documentation gives them. */
-const PROVIDER_HOSTS = ["api.anthropic.com", "api.openai.com"];
-
-const app = (telegram: boolean): StackFileSettings => ({
-    openclawImage: DEFAULTS.openclawImage,
-    models: MODELS,
-    defaultModel: "claude-sonnet",
-    egressDomains: EGRESS_DOMAINS,
-    telegram,
-});
-
-type Ingress = Pick<IngressSettings, "mode" | "domain">;
-const INGRESSES: Ingress[] = [
-    { mode: "tunnel", domain: "claw.example.com" },
-    { mode: "caddy", domain: "claw.example.net" },
-    { mode: "tailscale" },
-    { mode: "none" },
-];
 const loopbackPublished = (ingress: Ingress) => ingress.mode === "none" || ingress.mode === "tailscale";
 
 /** The container each mode puts between the internet and the gateway, as a compose service. */
@@ -62,81 +50,8 @@ const TRUSTED_PROXIES: Record<IngressMode, string[]> = { tunnel: ["172.31.250.10
 /** The only capability any service adds back: Caddy's binary carries it as a file capability. */
 const CAP_ADD: Record<string, string[]> = { caddy: ["NET_BIND_SERVICE"] };
 
-const SIZES: Record<string, ServerSize> = {
-    "4 GB, 2 vCPU (Hetzner cx23)": clouds.hetzner.catalog.serverTypes.cx23,
-    "64 GB, 16 vCPU (AWS m6i.4xlarge)": clouds.aws.catalog.serverTypes["m6i.4xlarge"],
-};
-const SMALL = SIZES["4 GB, 2 vCPU (Hetzner cx23)"];
-
-const GATEWAY_TOKEN = "gateway-token-for-tests-0123456789abcdef0123456789abcdef";
-/** Shaped like a remotely managed tunnel's token (base64 JSON); it opens no tunnel. */
-const TUNNEL_TOKEN = "eyJhIjoidGVzdC1hY2NvdW50IiwidCI6InRlc3QtdHVubmVsIiwicyI6InRlc3Qtc2VjcmV0In0=";
-const LITELLM_MASTER_KEY = "sk-master-for-tests-0123456789abcdef";
-
-/** A pulumi Input's value (plain values resolve outside a deployment). */
-const resolve = <T>(input: pulumi.Input<T>): Promise<T> => new Promise((done) => pulumi.output(input).apply((v) => done(v as T)));
-
-interface Rendered {
-    /** A copy of the stack directory: every file at its path under STACK_DIR. */
-    readonly dir: string;
-    readonly files: StackFiles & { readonly env: string };
-    readonly steps: ReturnType<typeof stackSteps>;
-}
-
-/** The stack's files and `.env` exactly as the deploy writes them, laid out as in STACK_DIR. */
-async function materialise(telegram: boolean, ingress: Ingress, size: ServerSize): Promise<Rendered> {
-    const settings = app(telegram);
-    const env = await resolve(
-        stackEnv(settings, {
-            gatewayToken: GATEWAY_TOKEN,
-            litellmMasterKey: LITELLM_MASTER_KEY,
-            llmApiKeys: TEST_LLM_KEYS,
-            ...(telegram ? { telegramBotToken: TEST_TELEGRAM_TOKEN } : {}),
-            ...(ingress.mode === "tunnel" ? { tunnelToken: TUNNEL_TOKEN } : {}),
-        }),
-    );
-    const files = { ...renderStackFiles(settings, ingress, size), env };
-    const dir = tempDir("stack");
-    const contents: Record<string, string> = {
-        [STACK_FILES.compose]: files.compose,
-        [STACK_FILES.env]: files.env,
-        [STACK_FILES.gatewayConfig]: files.gatewayConfig,
-        [STACK_FILES.litellmConfig]: files.litellmConfig,
-        [STACK_FILES.egressAcl]: files.egressAcl,
-        [STACK_FILES.egressDockerfile]: files.egressDockerfile,
-        [STACK_FILES.egressMainGo]: files.egressMainGo,
-        ...(files.caddyfile !== undefined ? { [STACK_FILES.caddyfile]: files.caddyfile } : {}),
-    };
-    for (const [hostPath, text] of Object.entries(contents)) {
-        const target = inCopy(dir, hostPath);
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.writeFileSync(target, text);
-    }
-    const steps = stackSteps({ files, serverId: "4242", egressProbe: { allowed: PROVIDER_HOSTS[0], refused: "example.com" }, ingress: ingressStepsFor(ingress.mode), maintenance: maintenanceStepsFor("r2", ingress.mode) });
-    return { dir, files, steps };
-}
-
-/** A host path under STACK_DIR, in the copy at `dir`. */
-const inCopy = (dir: string, hostPath: string) => path.join(dir, path.relative(STACK_DIR, hostPath));
-/** A path in the copy at `dir`, as the host names it. */
-const onHost = (dir: string, copyPath: string) => path.posix.join(STACK_DIR, path.relative(dir, copyPath));
-
 /** The files the deploy steps write on the host (`write_file TARGET ...`). */
 const writtenFiles = (steps: Rendered["steps"]) => steps.flatMap((s) => [...s.script.matchAll(/^write_file (\S+) /gm)].map((m) => m[1]));
-
-/** `docker compose config --format json`: the model compose runs, with `.env` interpolated. */
-function composeModel(dir: string): any {
-    const result = dockerCompose(dir, ["config", "--format", "json"]);
-    assert.strictEqual(result.status, 0, result.output);
-    return JSON.parse(result.stdout);
-}
-
-/** The service of the compose model whose container has this name. */
-function byContainer(model: any, container: string): [string, any] {
-    const found = Object.entries(model.services).find(([, s]: [string, any]) => s.container_name === container);
-    assert.ok(found, `no service has container_name ${container}`);
-    return found as [string, any];
-}
 
 const networksOf = (service: any): string[] => Object.keys(service.networks ?? {}).sort();
 const MiB = 1024 * 1024;
@@ -354,7 +269,11 @@ describe("the container stack's files, checked by the software that consumes the
                             const egress = model.services.egress;
                             const aclFlag = egress.command.find((a: string) => a.startsWith("--egress-acl-file="));
                             assert.strictEqual(mountedFrom(egress, aclFlag.split("=")[1]), STACK_FILES.egressAcl);
-                            assert.ok(written.includes(path.posix.join(onHost(rendered.dir, egress.build.context), "Dockerfile")), "the egress build context has no Dockerfile");
+                            // The deploy writes the Dockerfile and every file it COPYs from the context (our Go module).
+                            const context = onHost(rendered.dir, egress.build.context);
+                            const copied = [...rendered.files.egressDockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(" "));
+                            assert.deepStrictEqual(copied, ["go.mod", "go.sum", "main.go"]);
+                            for (const file of ["Dockerfile", ...copied]) assert.ok(written.includes(path.posix.join(context, file)), `the egress build context has no ${file}`);
                         });
 
                         it("every image is pinned by tag or digest, none is latest, and the gateway runs openclawImage", () => {
@@ -465,108 +384,6 @@ describe("the container stack's files, checked by the software that consumes the
         });
     });
 
-    describe("a real gateway from the pinned package, started as compose starts it", () => {
-        let rendered: Rendered;
-        let model: any;
-        let port: number;
-        let home: string;
-        let configDir: string;
-        let gateway: ReturnType<typeof startNode24> | undefined;
-        let containerEnv: Record<string, string>;
-        const url = (p: string) => `http://127.0.0.1:${port}${p}`;
-
-        before(async function () {
-            this.timeout(150_000);
-            rendered = await materialise(true, { mode: "none" }, SMALL);
-            model = composeModel(rendered.dir);
-            port = await freePort();
-            home = tempDir("gateway-home");
-            // The config directory as the container sees it: a read-only mount of what the deploy wrote.
-            configDir = path.join(tempDir("gateway-config"), "openclaw");
-            fs.mkdirSync(configDir);
-            const service = model.services.gateway;
-            const configFile = path.join(configDir, path.posix.basename(service.environment.OPENCLAW_CONFIG_PATH));
-            fs.writeFileSync(configFile, rendered.files.gatewayConfig, { mode: 0o444 });
-            fs.chmodSync(configDir, 0o555);
-            // The container's environment (secrets interpolated from .env by compose), with this machine's paths.
-            containerEnv = node24Env(home, { ...service.environment, HOME: home, OPENCLAW_CONFIG_PATH: configFile }) as Record<string, string>;
-
-            // The compose command, `node dist/index.js gateway ...`, from the package's directory, on a free port.
-            const command: string[] = [...service.command];
-            assert.strictEqual(command[0], "node");
-            const portFlag = command.indexOf("--port");
-            assert.ok(portFlag > 0, `the gateway command sets no --port: ${command.join(" ")}`);
-            command[portFlag + 1] = String(port);
-            gateway = startNode24(command.slice(1), containerEnv, OPENCLAW_PACKAGE_DIR);
-            await waitForStatus(gateway, url("/healthz"), 200, 120_000);
-        });
-
-        after(async function () {
-            this.timeout(30_000);
-            await gateway?.stop();
-            if (configDir) fs.chmodSync(configDir, 0o755);
-        });
-
-        it("answers GET /healthz with 200, without credentials", async () => {
-            assert.strictEqual(await httpStatus(url("/healthz")), 200);
-        });
-
-        it("refuses POST /tools/invoke without the token or with a wrong one (401), and lets the token from .env through", async () => {
-            assert.strictEqual(await httpStatus(url("/tools/invoke"), { method: "POST" }), 401);
-            assert.strictEqual(await httpStatus(url("/tools/invoke"), { method: "POST", headers: { Authorization: "Bearer not-the-token" } }), 401);
-            const token = containerEnv.OPENCLAW_GATEWAY_TOKEN;
-            assert.strictEqual(token, GATEWAY_TOKEN, "compose gives the gateway the token from .env");
-            const status = await httpStatus(url("/tools/invoke"), { method: "POST", headers: { Authorization: `Bearer ${token}` } });
-            assert.ok(status !== 401 && status !== 0, `with the token: ${status}`);
-        });
-
-        it("resolves every secret its config references from the environment compose gives it", () => {
-            assert.ok(!/SECRETS_OWNER_UNAVAILABLE|SECRETS_DEGRADED|secret reference was not found/.test(gateway!.log()), gateway!.log().slice(-4000));
-            assert.ok(/gateway\.auth\.token is active/.test(gateway!.log()), "the token auth surface is not active");
-        });
-
-        it("keeps its state under /home/node/.openclaw (the volume) and leaves its read-only config untouched", () => {
-            assert.ok(fs.existsSync(path.join(home, ".openclaw", "state")), `no state under ${home}/.openclaw`);
-            assert.deepStrictEqual(fs.readdirSync(configDir), ["openclaw.json"]);
-            assert.strictEqual(fs.readFileSync(path.join(configDir, "openclaw.json"), "utf8"), rendered.files.gatewayConfig);
-        });
-
-        /** The compose healthcheck of the gateway, run with Node 24 in the container's environment. */
-        function healthcheck(): ReturnType<typeof node24> {
-            const test: string[] = model.services.gateway.healthcheck.test;
-            assert.deepStrictEqual(test.slice(0, 3), ["CMD", "node", "-e"]);
-            const containerPort = model.services.gateway.command[model.services.gateway.command.indexOf("--port") + 1];
-            const program = test[3].replace(`127.0.0.1:${containerPort}/`, `127.0.0.1:${port}/`);
-            assert.notStrictEqual(program, test[3], `the healthcheck does not call the gateway's port ${containerPort}`);
-            return node24(["-e", program], containerEnv);
-        }
-
-        it("the compose healthcheck passes against it", () => {
-            const result = healthcheck();
-            assert.strictEqual(result.status, 0, result.output);
-        });
-
-        it("the stack-verify step's probes see 200 and 401 from it, and the proxy's answers (a stand-in proxy here)", async () => {
-            const verify = rendered.steps.find((s) => s.name === "stack-verify")!;
-            const allowlisted = PROVIDER_HOSTS[0];
-            const targets = verifyTargets(model);
-            const good = await runVerify(verify.script, targets, port, (host) => host === allowlisted);
-            assert.strictEqual(good.status, 0, good.output);
-            for (const line of ["/healthz answers 200", "an unauthenticated gateway call is refused (401)", `the egress proxy allows ${allowlisted}`]) {
-                assert.ok(good.output.includes(line), good.output);
-            }
-            const open = await runVerify(verify.script, targets, port, () => true);
-            assert.notStrictEqual(open.status, 0, "stack-verify accepted a proxy that lets everything through");
-            assert.match(open.output, /the egress proxy allowed CONNECT example\.com/);
-        });
-
-        it("after the gateway stops, the healthcheck fails", async () => {
-            await gateway!.stop();
-            const result = healthcheck();
-            assert.notStrictEqual(result.status, 0, result.output);
-        });
-    });
-
     describe("litellm.yaml, read as LiteLLM reads it", () => {
         let rendered: Rendered;
         let model: any;
@@ -601,12 +418,11 @@ describe("the container stack's files, checked by the software that consumes the
             assert.strictEqual(model.services.gateway.environment[apiKey.id], LITELLM_MASTER_KEY);
         });
 
-        it("the cache is Redis by its container name and port, on a network LiteLLM shares", () => {
-            const cache = config.litellm_settings.cache_params;
-            assert.strictEqual(cache.type, "redis");
-            const [redisName, redis] = byContainer(model, cache.host);
+        it("the router's Redis is the redis service by its container name and port, on a network LiteLLM shares", () => {
+            const router = config.router_settings;
+            const [redisName, redis] = byContainer(model, router.redis_host);
             assert.strictEqual(redisName, "redis");
-            assert.strictEqual(cache.port, 6379, "redis-server's default port (the command sets no --port)");
+            assert.strictEqual(router.redis_port, 6379, "redis-server's default port (the command sets no --port)");
             assert.ok(!redis.command.includes("--port"));
             const shared = networksOf(redis).filter((n) => networksOf(model.services.litellm).includes(n));
             assert.ok(shared.length > 0, "litellm and redis share no network");
@@ -749,75 +565,4 @@ function pyyaml(text: string): any {
     fs.writeFileSync(file, text);
     const program = "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)";
     return JSON.parse(ok("/usr/bin/python3", ["-c", program, file]));
-}
-
-/** Where the stack-verify step's probes would go inside the stack, from the compose model. */
-interface VerifyTargets {
-    readonly gatewayContainer: string;
-    readonly gatewayContainerPort: string;
-    readonly egressContainer: string;
-    readonly egressPort: string;
-}
-
-function verifyTargets(model: any): VerifyTargets {
-    const gateway = model.services.gateway;
-    const egress = model.services.egress;
-    return {
-        gatewayContainer: gateway.container_name,
-        gatewayContainerPort: gateway.command[gateway.command.indexOf("--port") + 1],
-        egressContainer: egress.container_name,
-        egressPort: egress.command.find((a: string) => a.startsWith("--listen-port=")).split("=")[1],
-    };
-}
-
-/**
- * Runs the stack-verify step's script as bash runs it on the host, with `sudo docker exec
- * <gateway> node ...` standing in for Node 24 here: its probes reach the test gateway's port, and
- * a stand-in CONNECT proxy that answers as Smokescreen does (200, or 407 for a refused host).
- */
-async function runVerify(
-    script: string,
-    targets: VerifyTargets,
-    gatewayPort: number,
-    allows: (host: string) => boolean,
-): Promise<{ status: number; output: string }> {
-    const proxy = net.createServer((socket) => {
-        socket.once("data", (data) => {
-            const host = /^CONNECT ([^:\s]+):\d+ /.exec(String(data))?.[1] ?? "";
-            socket.end(allows(host) ? "HTTP/1.1 200 Connection established\r\n\r\n" : "HTTP/1.1 407 Request Rejected by Proxy\r\n\r\n");
-        });
-        socket.on("error", () => undefined);
-    });
-    await new Promise<void>((done) => proxy.listen(0, "127.0.0.1", done));
-    const proxyPort = (proxy.address() as net.AddressInfo).port;
-    const dir = tempDir("verify");
-    const q = shellQuote;
-    fs.writeFileSync(
-        path.join(dir, "sudo"),
-        `#!/bin/bash
-set -euo pipefail
-[ "$1 $2 $3 $4" = ${q(`docker exec ${targets.gatewayContainer} node`)} ] || { echo "unexpected: sudo $*" >&2; exit 97; }
-shift 4
-from_gateway=${q(`127.0.0.1:${targets.gatewayContainerPort}`)} to_gateway=${q(`127.0.0.1:${gatewayPort}`)}
-from_egress=${q(`connect(${targets.egressPort}, "${targets.egressContainer}"`)} to_egress=${q(`connect(${proxyPort}, "127.0.0.1"`)}
-args=()
-for arg in "$@"; do
-    arg=\${arg//"$from_gateway"/"$to_gateway"}
-    args+=("\${arg//"$from_egress"/"$to_egress"}")
-done
-exec ${q(NODE24)} "\${args[@]}"
-`,
-        { mode: 0o755 },
-    );
-    const file = path.join(dir, "stack-verify.sh");
-    fs.writeFileSync(file, script);
-    try {
-        return await new Promise((done) =>
-            execFile("/bin/bash", [file], { env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir }, timeout: 60_000 }, (error, stdout, stderr) =>
-                done({ status: error ? Number((error as any).code) || 1 : 0, output: `${stdout}${stderr}` }),
-            ),
-        );
-    } finally {
-        proxy.close();
-    }
 }

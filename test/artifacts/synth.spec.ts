@@ -230,7 +230,7 @@ describe("synth (npm run synth -- <stack>): its files, checked by the tools that
             s = synthesize("dev", ["--config-file", config]);
         });
 
-        it("Debian 13's Caddy validates the Caddyfile written on the host", () => {
+        it("the pinned Caddy validates the Caddyfile written on the host", () => {
             const result = caddy(["validate", "--adapter", "caddyfile", "--config", path.join(s.host, STACK_FILES.caddyfile)]);
             assert.strictEqual(result.status, 0, result.output);
         });

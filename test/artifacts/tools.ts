@@ -1,8 +1,8 @@
 // Runs the real tools that consume our rendered files. They are installed by `.ci/install-tools`:
 // Debian 12's packages system-wide (ShellCheck, iptables, systemd's own systemd-analyze, ...), and
-// Debian 13's cloud-init, dockerd, Docker Compose, fail2ban, Caddy and UFW unpacked under
-// .tools/debian13 (the default osImage is Debian 13, so its parsers have the last word). OpenClaw
-// itself, from npm, is in ./openclaw.ts.
+// Debian 13's cloud-init, dockerd, Docker Compose, fail2ban and UFW unpacked under .tools/debian13
+// (the default osImage is Debian 13, so its parsers have the last word), and Caddy at the image's
+// version under .tools/bin. OpenClaw itself, from npm, is in ./openclaw.ts.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -37,9 +37,9 @@ export function ok(command: string, args: readonly string[], env: NodeJS.Process
 const tempDirs: string[] = [];
 process.on("exit", () => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-/** A fresh temporary directory, removed when the process exits. */
-export function tempDir(prefix: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `openclaw-${prefix}-`));
+/** A fresh temporary directory (under `base`, the system's by default), removed when the process exits. */
+export function tempDir(prefix: string, base = os.tmpdir()): string {
+    const dir = fs.mkdtempSync(path.join(base, `openclaw-${prefix}-`));
     tempDirs.push(dir);
     return dir;
 }
@@ -96,8 +96,8 @@ export function shellcheckBash(name: string, script: string): RunResult {
     return run("/usr/bin/shellcheck", ["-s", "bash", "--severity=style", file]);
 }
 
-/** Debian 13's Caddy (2.6; the image runs 2.11): its Caddyfile adapter and config validation. */
-export const CADDY_13 = path.join(DEBIAN13, "usr", "bin", "caddy");
+/** Caddy at the version the caddy image pins, built by .ci/tools/caddy.sh from the Go module proxy. */
+export const CADDY = path.join(ROOT, ".tools", "bin", "caddy");
 
 /**
  * `caddy ARGS` with HOME and the XDG directories in a fresh temporary directory, so it reads and
@@ -105,9 +105,9 @@ export const CADDY_13 = path.join(DEBIAN13, "usr", "bin", "caddy");
  * Only PATH comes from this process's environment. stdout alone carries `caddy adapt`'s JSON.
  */
 export function caddy(args: readonly string[]): RunResult & { readonly stdout: string } {
-    assert.ok(fs.existsSync(CADDY_13), `${CADDY_13} is missing; run \`bash .ci/install-tools\` first`);
+    assert.ok(fs.existsSync(CADDY), `${CADDY} is missing; run \`bash .ci/install-tools\` first`);
     const home = tempDir("caddy-home");
-    const result = spawnSync(CADDY_13, args, {
+    const result = spawnSync(CADDY, args, {
         encoding: "utf8",
         cwd: home,
         timeout: 60_000,

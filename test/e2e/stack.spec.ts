@@ -65,6 +65,8 @@ describe("the stack's deploy steps (Debian 13 VM)", () => {
             [STACK_FILES.egressAcl, files.egressAcl, "root:root 644"],
             [STACK_FILES.egressDockerfile, files.egressDockerfile, "root:root 644"],
             [STACK_FILES.egressMainGo, files.egressMainGo, "root:root 644"],
+            [STACK_FILES.egressGoMod, files.egressGoMod, "root:root 644"],
+            [STACK_FILES.egressGoSum, files.egressGoSum, "root:root 644"],
             [STACK_FILES.compose, files.compose, "root:root 644"],
         ];
         for (const [path, content, mode] of expected) {

@@ -83,8 +83,9 @@ for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
 
         it("checks the egress proxy with an exact allowlisted host and a host it does not allow", () => {
             const verify: string = named("command:remote:Command", "openclaw-stack-verify").inputs.create;
-            assert.match(verify, /'api\.anthropic\.com' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/);
-            assert.match(verify, /'example\.com' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
+            assert.match(verify, /'https:\/\/api\.anthropic\.com\/' \|\| echo "no-answer"\)\n/, "the agent's web_fetch of an allowlisted host");
+            assert.match(verify, /'https:\/\/example\.com\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/, "the agent's web_fetch of a host off the list");
+            assert.match(verify, /'example\.com' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/, "a raw CONNECT to a host off the list");
         });
 
         it("exports the gateway URL of the tunnel's domain", async () => {
@@ -97,7 +98,8 @@ describe("the egress check with wildcard and example domains allowed", () => {
     it("probes an exact host and refuses one the operator did not allow", async () => {
         await deploy(settingsFor("hetzner", { "openclaw:egressDomains": '["*.example.org","example.com"]' }));
         const verify: string = named("command:remote:Command", "openclaw-stack-verify").inputs.create;
-        assert.match(verify, /'api\.anthropic\.com' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/);
+        assert.match(verify, /'https:\/\/api\.anthropic\.com\/' \|\| echo "no-answer"\)\n/);
+        assert.match(verify, /'https:\/\/example\.net\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
         assert.match(verify, /'example\.net' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
     });
 });

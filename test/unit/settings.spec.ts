@@ -41,7 +41,7 @@ describe("settings", () => {
             assert.strictEqual(s.ingress.mode, "tunnel");
             assert.strictEqual(s.app.openclawImage, DEFAULTS.openclawImage);
             assert.deepStrictEqual(s.app.models, DEFAULTS.models);
-            assert.strictEqual(s.app.defaultModel, "claude-sonnet");
+            assert.strictEqual(s.app.defaultModel, "claude-sonnet-4-5");
             assert.strictEqual(s.backups.stateStore, "r2", "r2 is the default when a Cloudflare account is set");
             assert.strictEqual(s.protect, false);
         });
@@ -54,7 +54,7 @@ describe("settings", () => {
             assert.strictEqual(s.protect, true);
             assert.strictEqual(s.backups.stateStore, "s3");
             assert.deepStrictEqual(s.app.models[0], {
-                name: "claude-sonnet",
+                name: "claude-sonnet-4-5",
                 model: "anthropic/claude-sonnet-4-5",
                 apiKeyEnv: "ANTHROPIC_API_KEY",
                 maxBudgetUsd: 100,

@@ -5,7 +5,7 @@ import { valueOf } from "../mocks";
 import { clouds, CLOUD_NAMES } from "../../providers";
 import { parseSettings, Settings } from "../../components/settings";
 import { renderCompose } from "../../components/stack/compose";
-import { egressAllowlist } from "../../components/stack/egress";
+import { egressAllowlist, EGRESS_PROXY_URL } from "../../components/stack/egress";
 import { renderEnvFile } from "../../components/stack/envFile";
 import { DENIED_TOOLS } from "../../components/stack/gatewayConfig";
 import { INGRESS_PROXY_ADDRESS, NETWORKS, STACK_FILES } from "../../components/stack/layout";
@@ -67,14 +67,25 @@ describe("the compose file", () => {
         assert.deepStrictEqual(readOnly.sort(), ["cloudflared", "egress", "gateway", "redis"], "LiteLLM alone writes to its image");
     });
 
-    it("pins every image and builds the egress proxy from the pinned commit", () => {
+    it("pins every image and builds the egress proxy from our Go module, pinned by go.mod and go.sum", () => {
         const files = renderStackFiles(APP, { mode: "tunnel", domain: "claw.example.com" }, SMALL);
-        for (const [name, service] of Object.entries<any>(YAML.parse(files.compose).services)) {
+        const services = YAML.parse(files.compose).services;
+        for (const [name, service] of Object.entries<any>(services)) {
             assert.match(service.image, /:[\w.-]+(@sha256:[0-9a-f]{64})?$|@sha256:[0-9a-f]{64}$/, `${name} image pinned`);
             assert.doesNotMatch(service.image, /:latest$|:main$|:stable$/, name);
         }
-        assert.match(files.egressDockerfile, /git fetch -q --depth 1 origin [0-9a-f]{40}/);
         for (const from of files.egressDockerfile.match(/^FROM .*$/gm) ?? []) assert.match(from, /:\d[\w.-]*( AS \w+)?$/, from);
+        // Through the Go module proxy with go.sum as committed: no git, no VCS fallback.
+        assert.doesNotMatch(files.egressDockerfile, /\bgit\b|github\.com|,direct/);
+        assert.match(files.egressDockerfile, /^COPY go\.mod go\.sum \.\/$/m);
+        assert.match(files.egressDockerfile, /GOFLAGS=-mod=readonly/);
+        assert.match(files.egressDockerfile, /go build -trimpath /);
+        // The image's tag names the Smokescreen version go.mod requires, and go.sum checks that version.
+        const version = /^\s*github\.com\/stripe\/smokescreen (v\S+)$/m.exec(files.egressGoMod)?.[1];
+        assert.ok(version, files.egressGoMod);
+        assert.strictEqual(services.egress.image, `localhost/openclaw-egress:smokescreen-${version}`);
+        assert.match(files.egressGoSum, new RegExp(`^github\\.com/stripe/smokescreen ${version} h1:`, "m"));
+        assert.match(files.egressMainGo, /^package main$/m);
     });
 
     it("puts the services on the seed's networks: internal app and cache networks, egress only through the proxy", () => {
@@ -106,7 +117,18 @@ describe("the compose file", () => {
         assert.ok(c.services.gateway.volumes.includes("openclaw-state:/home/node/.openclaw"));
         assert.ok(c.services.gateway.volumes.includes("./config/gateway:/etc/openclaw:ro"));
         assert.strictEqual(c.services.gateway.environment.OPENCLAW_CONFIG_PATH, "/etc/openclaw/openclaw.json");
-        assert.deepStrictEqual(c.volumes, { "openclaw-state": { name: "openclaw-state" } });
+        assert.strictEqual(c.services.gateway.environment.OPENCLAW_STATE_DIR, "/home/node/.openclaw", "or media and credentials go beside the read-only config");
+        assert.deepStrictEqual(c.volumes, { "openclaw-state": { name: "openclaw-state" }, "openclaw-redis-data": { name: "openclaw-redis-data" } });
+    });
+
+    it("keeps LiteLLM's counters in Redis on disk, never evicted: the append-only file in a named volume", () => {
+        const redis = compose().services.redis;
+        const flag = (name: string) => redis.command[redis.command.indexOf(name) + 1];
+        assert.strictEqual(flag("--appendonly"), "yes");
+        assert.strictEqual(flag("--appendfsync"), "everysec");
+        assert.strictEqual(flag("--maxmemory-policy"), "noeviction", "an LRU policy could drop a budget counter");
+        assert.deepStrictEqual(redis.volumes, ["openclaw-redis-data:/data"]);
+        assert.ok(!redis.tmpfs.some((mount: string) => mount.startsWith("/data")), "/data is the volume, not a tmpfs");
     });
 
     it("names secrets, never values: each from .env, refused when missing, and only where needed", () => {
@@ -166,6 +188,12 @@ describe("openclaw.json", () => {
         assert.strictEqual(c.tools.elevated.enabled, false);
     });
 
+    it("sends the agent's web_fetch and Telegram, media downloads included, through the egress proxy", () => {
+        const c = config();
+        assert.strictEqual(c.tools.web.fetch.useTrustedEnvProxy, true, "without it web_fetch ignores HTTP(S)_PROXY");
+        assert.strictEqual(c.channels.telegram.proxy, EGRESS_PROXY_URL, "without it media downloads resolve names locally");
+    });
+
     it("routes every model through LiteLLM and loads only the plugins in use", () => {
         const c = config();
         assert.deepStrictEqual(c.models.providers.litellm.models.map((m: any) => m.id), ["claude-sonnet", "gpt"]);
@@ -187,12 +215,27 @@ describe("LiteLLM config and egress ACL", () => {
         assert.deepStrictEqual(c.model_list[0], {
             model_name: "claude-sonnet",
             litellm_params: { model: "anthropic/claude-sonnet-4-5", api_key: "os.environ/ANTHROPIC_API_KEY", rpm: 60, max_budget: 50, budget_duration: "30d" },
+            model_info: { id: "claude-sonnet" },
         });
         assert.deepStrictEqual(c.model_list[1].litellm_params, { model: "openai/gpt-5", api_key: "os.environ/OPENAI_API_KEY" });
         assert.strictEqual(c.general_settings.master_key, "os.environ/LITELLM_MASTER_KEY");
-        assert.deepStrictEqual(c.litellm_settings.cache_params, { type: "redis", host: "openclaw-redis", port: 6379, ttl: 3600 });
         assert.strictEqual(c.litellm_settings.turn_off_message_logging, true);
         assert.strictEqual(c.litellm_settings.json_logs, true);
+    });
+
+    it("enforces rpm and keeps the router's counters in Redis, with no response cache (Redis is on disk)", () => {
+        const c = YAML.parse(files.litellmConfig);
+        assert.deepStrictEqual(c.router_settings.optional_pre_call_checks, ["enforce_model_rate_limits"], "without it rpm only weighs deployments");
+        assert.strictEqual(c.router_settings.redis_host, "openclaw-redis");
+        assert.strictEqual(c.router_settings.redis_port, 6379);
+        assert.strictEqual(c.litellm_settings.cache, undefined);
+        assert.strictEqual(c.litellm_settings.cache_params, undefined);
+        for (const entry of c.model_list) assert.strictEqual(entry.model_info.id, entry.model_name, "counters keyed by the name survive a key rotation");
+    });
+
+    it("gives LiteLLM no Enterprise license (GHSA-w4c7-34wj-hqm8 in the pinned version needs one)", () => {
+        const litellm = YAML.parse(files.compose).services.litellm;
+        assert.ok(!Object.keys(litellm.environment).some((name) => /LICENSE/.test(name)), Object.keys(litellm.environment).join(", "));
     });
 
     it("allows exactly the model providers, the channels and the operator's extra hosts, in enforce mode", () => {
@@ -301,16 +344,18 @@ describe("the deploy steps", () => {
         const verify = steps.find((s) => s.name === "stack-verify")!.script;
         assert.match(verify, /\/healthz' 'GET' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/);
         assert.match(verify, /\/tools\/invoke' 'POST' \|\| echo "no-answer"\)\n\[ "\$status" = 401 \]/);
-        assert.match(verify, /'api\.anthropic\.com' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/);
+        assert.match(verify, /'https:\/\/api\.anthropic\.com\/' \|\| echo "no-answer"\)\n/);
+        assert.match(verify, /'https:\/\/example\.com\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
         assert.match(verify, /'example\.com' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
+        assert.match(verify, /process\.env\.OPENCLAW_GATEWAY_TOKEN/, "web_fetch is called with the token from the container's environment, not from the script");
     });
 });
 
 describe("the change matrix: each app setting reruns only the steps that consume it", () => {
     const cases: [string, ConfigMap, string[]][] = [
         ["nothing", {}, []],
-        ["a model's budget", { "openclaw:models": '[{"name":"claude-sonnet","model":"anthropic/claude-sonnet-4-5","apiKeyEnv":"ANTHROPIC_API_KEY","maxBudgetUsd":20}]' }, ["litellm-config", "stack-verify"]],
-        ["a model's upstream model", { "openclaw:models": '[{"name":"claude-sonnet","model":"anthropic/claude-opus-4-1","apiKeyEnv":"ANTHROPIC_API_KEY"}]' }, ["litellm-config", "stack-verify"]],
+        ["a model's budget", { "openclaw:models": '[{"name":"claude-sonnet-4-5","model":"anthropic/claude-sonnet-4-5","apiKeyEnv":"ANTHROPIC_API_KEY","maxBudgetUsd":20}]' }, ["litellm-config", "stack-verify"]],
+        ["a model's upstream model", { "openclaw:models": '[{"name":"claude-sonnet-4-5","model":"anthropic/claude-opus-4-1","apiKeyEnv":"ANTHROPIC_API_KEY"}]' }, ["litellm-config", "stack-verify"]],
         ["the image", { "openclaw:openclawImage": "ghcr.io/openclaw/openclaw:2026.10.1" }, ["compose-file", "stack-up", "stack-verify"]],
         ["an egress domain", { "openclaw:egressDomains": '["api.example.com"]' }, ["egress-acl", "stack-verify"]],
         ["a provider key's value", { "openclaw:llmApiKeys": JSON.stringify({ ...TEST_LLM_KEYS, ANTHROPIC_API_KEY: "sk-ant-rotated-0123456789" }) }, ["stack-secrets", "stack-up", "stack-verify"]],

@@ -86,6 +86,8 @@ describe(".github/workflows/pulumi.yml", () => {
         assert.match(test.container?.options ?? "", /--privileged/, "the firewall tests need network namespaces and iptables");
         const runs = test.steps.filter((step) => step.run).map((step) => step.run?.trim());
         assert.deepStrictEqual(runs, ["bash .ci/install-tools", "npm ci", "npm test"]);
+        const setupGo = test.steps.findIndex((step) => /^actions\/setup-go@/.test(step.uses ?? ""));
+        assert.ok(setupGo >= 0 && setupGo < test.steps.findIndex((step) => step.run?.trim() === "bash .ci/install-tools"), "Go is set up before .ci/tools builds the stack's Go programs");
         for (const command of ["bash .ci/install-tools", "npm test"]) assert.ok(ciRun.includes(`\n${command}\n`), `.ci/run runs \`${command}\` too`);
         assert.deepStrictEqual(secretRefs(test, "test"), []);
         assert.deepStrictEqual(test.permissions, { contents: "read" });
