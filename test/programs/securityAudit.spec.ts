@@ -7,9 +7,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { node24Env, openclaw } from "../artifacts/openclaw";
-import { ContainerLike, containerDir } from "../container";
 import { ROOT } from "../fixtures";
 import { composeModel, INGRESSES, materialise, SMALL } from "../renderedStack";
+import { gatewayFiles } from "./gatewayFiles";
 
 /** Warnings the README's security section explains, by checkId. */
 export const EXPLAINED_WARNINGS = ["models.weak_tier"] as const;
@@ -25,26 +25,8 @@ interface Finding {
 async function audit(ingress: (typeof INGRESSES)[number], configMode = 0o600): Promise<Finding[]> {
     const rendered = await materialise(true, ingress, SMALL);
     const service = composeModel(rendered.dir).services.gateway;
-    const [uid, gid] = String(service.user).split(":").map(Number);
-    const root = containerDir("audit");
-    const bind = service.volumes.find((v: any) => v.type === "bind");
-    const volume = service.volumes.find((v: any) => v.type === "volume");
-    const local = (containerPath: string) => path.join(root, containerPath);
-    for (const dir of [service.environment.HOME, volume.target, bind.target]) fs.mkdirSync(local(dir), { recursive: true, mode: 0o755 });
-    fs.writeFileSync(path.join(local(bind.target), "openclaw.json"), rendered.files.gatewayConfig);
-    fs.chmodSync(path.join(local(bind.target), "openclaw.json"), configMode);
-    for (const file of [local(service.environment.HOME), local(volume.target), local(bind.target), path.join(local(bind.target), "openclaw.json")]) {
-        fs.chownSync(file, uid, gid);
-    }
-    fs.chmodSync(local(bind.target), 0o700);
-    fs.chmodSync(local(volume.target), 0o700);
-    const container: ContainerLike = { uid, gid, readOnly: [local(bind.target)], hosts: {} };
-    const environment = Object.fromEntries(
-        Object.entries(service.environment as Record<string, string>).map(([name, value]) =>
-            [name, value.startsWith(service.environment.HOME) || value.startsWith(bind.target) ? local(value) : value],
-        ),
-    );
-    const result = openclaw(["security", "audit", "--json"], node24Env(local(service.environment.HOME), environment), container);
+    const files = gatewayFiles(service, rendered.files.gatewayConfig, configMode);
+    const result = openclaw(["security", "audit", "--json"], node24Env(files.home, files.environment), files.container({}));
     assert.strictEqual(result.status, 0, result.output);
     return JSON.parse(result.stdout).findings;
 }
