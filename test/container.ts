@@ -43,3 +43,9 @@ export function inContainer(container: ContainerLike, argv: readonly string[]): 
     ].join("\n");
     return ["/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "container", ...argv]];
 }
+
+/** A loopback address of its own for a service (all of 127/8 reaches lo), so its fixed port collides with nothing. */
+export function loopbackAddress(): string {
+    const byte = () => 1 + Math.floor(Math.random() * 254);
+    return `127.${byte()}.${byte()}.${byte()}`;
+}

@@ -16,7 +16,7 @@ import { EGRESS_PROXY_URL } from "../../components/stack/egress";
 import { shellQuote } from "../../components/stack/steps";
 import { httpStatus, node24, NODE24, node24Env, OPENCLAW_PACKAGE_DIR, openclaw, startNode24, waitForStatus } from "../artifacts/openclaw";
 import { tempDir } from "../artifacts/tools";
-import { ContainerLike, inContainer } from "../container";
+import { ContainerLike, inContainer, loopbackAddress } from "../container";
 import { TEST_TELEGRAM_TOKEN } from "../fixtures";
 import { freePort } from "../ports";
 import { composeModel, EGRESS_DOMAINS, GATEWAY_TOKEN, materialise, PROVIDER_HOSTS, Rendered, SMALL } from "../renderedStack";
@@ -123,7 +123,8 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         // Every other service's container name resolves; only the egress proxy's answers.
         const proxy = new URL(EGRESS_PROXY_URL);
         const names = Object.values(model.services).map((s: any) => s.container_name as string);
-        const hosts = Object.fromEntries(names.map((name) => [name, name === proxy.hostname ? "127.0.0.2" : "127.0.0.3"]));
+        const [proxyAddress, nowhere] = [loopbackAddress(), loopbackAddress()];
+        const hosts = Object.fromEntries(names.map((name) => [name, name === proxy.hostname ? proxyAddress : nowhere]));
         const acl = YAML.parse(rendered.files.egressAcl);
         egress = await startStandInEgress(hosts[proxy.hostname], Number(proxy.port), acl.default.allowed_domains, {
             [EGRESS_DOMAINS[0]]: (page.address() as net.AddressInfo).port,

@@ -28,13 +28,13 @@ import {
     installedLitellmVersion,
     LitellmServer,
     livenessUrl,
-    loopbackAddress,
     masterKeyOf,
     RedisServer,
     redisGet,
     startLitellm,
     startRedis,
 } from "./litellmStack";
+import { loopbackAddress } from "../container";
 import { sleep, waitUntil } from "../processes";
 import { StandInEgress, startStandInEgress } from "./standInEgress";
 import { standInCertificate } from "./standInTls";

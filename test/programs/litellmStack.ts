@@ -37,12 +37,6 @@ export function installedLitellmVersion(): string {
     return /^litellm-([\d.]+)\.dist-info$/.exec(dist[0])![1];
 }
 
-/** A loopback address of its own for a service (all of 127/8 reaches lo), so its fixed port collides with nothing. */
-export function loopbackAddress(): string {
-    const byte = () => 1 + Math.floor(Math.random() * 254);
-    return `127.${byte()}.${byte()}.${byte()}`;
-}
-
 const userOf = (service: any): [number, number] => {
     const [uid, gid] = String(service.user ?? "0:0").split(":").map(Number);
     return [uid, gid ?? uid];
