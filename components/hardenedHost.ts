@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEPLOY_USER } from "../cloud-init/paths";
 import { renderUserData } from "../cloud-init/userData";
 import { CloudProvider, InboundRule } from "../providers";
-import { DeployStep } from "./deployStep";
+import { deployCommand, DeployStep } from "./deployStep";
 import { hostReadyScript } from "./hostReady";
 import { HostSettings } from "./settings";
 
@@ -82,11 +82,7 @@ export class HardenedHost extends pulumi.ComponentResource {
 
         // The static IP stays when the server is replaced, so the server id is what says "new host".
         this.readyStep = { name: "host-ready", script: hostReadyScript(), triggers: [provisioned.serverId] };
-        this.ready = new command.remote.Command(
-            `${name}-${this.readyStep.name}`,
-            { connection: this.connection, create: this.readyStep.script, triggers: [...this.readyStep.triggers] },
-            { parent: this },
-        );
+        this.ready = deployCommand(`${name}-${this.readyStep.name}`, this.readyStep, this.connection, { parent: this });
 
         this.registerOutputs({ publicIp: this.publicIp });
     }

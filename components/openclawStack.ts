@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ServerSize } from "../providers";
-import { DeployStep } from "./deployStep";
+import { deployCommand, DeployStep } from "./deployStep";
 import { AlertSettings, AppSettings, BackupSettings, IngressSettings } from "./settings";
 import { BucketEndpoint, renderMaintenanceConfig, renderMaintenanceSecrets } from "./stack/maintenance";
 import { egressAllowlistFor, renderStackFiles, stackEnv, StackFileSettings } from "./stack/files";
@@ -136,19 +136,7 @@ export class OpenClawStack extends pulumi.ComponentResource {
         const commands: command.remote.Command[] = [];
         let previous: pulumi.Resource[] = [args.hostReady, ...(args.uses ?? [])];
         for (const step of this.steps) {
-            const cmd = new command.remote.Command(
-                `${name}-${step.name}`,
-                {
-                    connection: args.connection,
-                    create: step.script,
-                    delete: step.delete,
-                    stdin: step.stdin,
-                    triggers: [...step.triggers],
-                    // Scripts never print secrets, but standard input may hold them: never log it.
-                    logging: "stdoutAndStderr",
-                },
-                { parent: this, dependsOn: previous, additionalSecretOutputs: ["stdin"] },
-            );
+            const cmd = deployCommand(`${name}-${step.name}`, step, args.connection, { parent: this, dependsOn: previous });
             commands.push(cmd);
             previous = [cmd];
         }

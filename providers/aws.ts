@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudCatalog, CloudProvider, HostRequest, InboundRule, OsImage, ProvisionedHost } from "./types";
+import { CloudCatalog, CloudProvider, HostRequest, InboundRule, OsImage, ProvisionedHost, reachedThrough } from "./types";
 
 const GiB = 1024;
 
@@ -94,7 +94,7 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
         },
         opts,
     );
-    new aws.ec2.RouteTableAssociation(`${name}-routes-assoc`, { subnetId: subnet.id, routeTableId: routes.id }, opts);
+    const routing = new aws.ec2.RouteTableAssociation(`${name}-routes-assoc`, { subnetId: subnet.id, routeTableId: routes.id }, opts);
 
     const securityGroup = new aws.ec2.SecurityGroup(
         `${name}-firewall`,
@@ -152,13 +152,13 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
     );
 
     const eip = new aws.ec2.Eip(`${name}-ipv4`, { domain: "vpc", tags: { Name: name } }, kept);
-    new aws.ec2.EipAssociation(
+    const association = new aws.ec2.EipAssociation(
         `${name}-ipv4-assignment`,
         { allocationId: eip.allocationId, instanceId: instance.id },
         { parent, deleteBeforeReplace: true },
     );
 
-    return { publicIp: eip.publicIp, serverId: instance.id };
+    return { publicIp: reachedThrough(eip.publicIp, association, routing), serverId: instance.id };
 }
 
 export const awsProvider: CloudProvider = { catalog: awsCatalog, createHost };

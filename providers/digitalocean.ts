@@ -1,6 +1,6 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost } from "./types";
+import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost, reachedThrough } from "./types";
 
 const GiB = 1024;
 
@@ -79,14 +79,14 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
     );
 
     const reservedIp = new digitalocean.ReservedIp(`${name}-ipv4`, { region: request.region }, kept);
-    new digitalocean.ReservedIpAssignment(
+    const assignment = new digitalocean.ReservedIpAssignment(
         `${name}-ipv4-assignment`,
         { ipAddress: reservedIp.ipAddress, dropletId },
         // Unassign from the old droplet before assigning to its replacement, never the other way round.
         { parent, deleteBeforeReplace: true },
     );
 
-    return { publicIp: reservedIp.ipAddress, serverId: droplet.id };
+    return { publicIp: reachedThrough(reservedIp.ipAddress, assignment), serverId: droplet.id };
 }
 
 export const digitaloceanProvider: CloudProvider = { catalog: digitaloceanCatalog, createHost };

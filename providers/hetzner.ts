@@ -1,6 +1,6 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost } from "./types";
+import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost, reachedThrough } from "./types";
 
 const GiB = 1024;
 
@@ -89,7 +89,8 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
         { ...kept, deleteBeforeReplace: true },
     );
 
-    return { publicIp: ipv4.ipAddress, serverId: server.id };
+    // The primary IP is attached through the server's own public network settings.
+    return { publicIp: reachedThrough(ipv4.ipAddress, server), serverId: server.id };
 }
 
 export const hetznerProvider: CloudProvider = { catalog: hetznerCatalog, createHost };

@@ -57,7 +57,10 @@ export interface HostRequest {
 
 /** What a provider hands back: the addresses the rest of the program connects to. */
 export interface ProvisionedHost {
-    /** The static public IPv4 address: survives a server replacement. */
+    /**
+     * The static public IPv4 address: survives a server replacement. Built with `reachedThrough`,
+     * so whatever connects to it depends on every resource that makes it lead to the server.
+     */
     readonly publicIp: pulumi.Output<string>;
     /** The cloud's id of the current server; changes when the server is replaced. */
     readonly serverId: pulumi.Output<string>;
@@ -68,4 +71,14 @@ export interface CloudProvider {
     readonly catalog: CloudCatalog;
     /** Creates key, firewall, static IP and server as children of `parent`. */
     createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedHost;
+}
+
+/**
+ * The address, as an Output that depends on the resources the server is reached through (the
+ * static IP's attachment, a route table's association). Every deploy step connects to it, so the
+ * engine runs none of them before those exist and, on destroy or replacement, deletes each step
+ * before them: a step's delete never dials an address that no longer leads to its server.
+ */
+export function reachedThrough(address: pulumi.Output<string>, ...attachments: pulumi.Resource[]): pulumi.Output<string> {
+    return pulumi.all([address, ...attachments.map((attachment) => attachment.urn)]).apply(([value]) => value);
 }

@@ -3,6 +3,7 @@
 // with its inputs, and every secret the mocks generate is remembered, so tests can assert on
 // both "what was created" and "where a secret went".
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as crypto from "crypto";
 import { openSshPublicKey } from "../synth/openSsh";
 import { TEST_CLOUDFLARE_RANGES } from "./fixtures";
@@ -14,6 +15,12 @@ export interface RecordedResource {
     readonly id: string;
     /** Inputs as the engine received them, secrets unwrapped. */
     readonly inputs: Record<string, any>;
+    /**
+     * The resources it depends on, as `type::name`, exactly as the SDK told the engine: its
+     * `dependsOn` and the resources behind the Outputs among its inputs. The engine creates a
+     * resource after these and deletes it before them.
+     */
+    readonly dependencies: readonly string[];
 }
 
 /** Resources registered since the last `resetMocks()`. */
@@ -29,6 +36,12 @@ export const MOCK_PERMISSION_GROUPS = [
     { id: "6a018a9f2fc74eb6b293b0c548f38b39", name: "Workers R2 Storage Bucket Item Read", scopes: ["com.cloudflare.edge.r2.bucket"], category: "developer_platform", isSelectable: true },
     { id: "bf7481a1826f439697cb59a20b22293e", name: "Workers R2 Storage Write", scopes: ["com.cloudflare.api.account"], category: "developer_platform", isSelectable: true },
 ];
+
+/**
+ * Resource types whose next registrations get new ids, as a replaced server does: same name, same
+ * static IP, a new id at the cloud.
+ */
+export const newIdsFor = new Set<string>();
 
 /** Every secret value the mocks generated (passwords, random bytes, private keys). */
 export const generatedSecrets: string[] = [];
@@ -108,12 +121,30 @@ function computedOutputs(type: string, inputs: Record<string, any>, id: string):
     }
 }
 
+/** `type::name` of a URN (`urn:pulumi:stack::project::parent$type::name`). */
+function resourceOfUrn(urn: string): string {
+    const [, , typePath, name] = urn.split("::");
+    return `${typePath.split("$").pop()}::${name}`;
+}
+
+// The mocks' `newResource` sees no dependencies; the monitor's request carries them as the SDK
+// computed them, so the request is read here, just before the mocks are asked.
+const pendingDependencies = new Map<string, string[]>();
+const originalRegister = MockMonitor.prototype.registerResource;
+MockMonitor.prototype.registerResource = function (this: MockMonitor, req: any, callback: any) {
+    const urns = new Set<string>(req.getDependenciesList());
+    for (const deps of req.getPropertydependenciesMap().values()) for (const urn of deps.getUrnsList()) urns.add(urn);
+    pendingDependencies.set(`${req.getType()}::${req.getName()}`, [...urns].map(resourceOfUrn));
+    return originalRegister.call(this, req, callback);
+};
+
 pulumi.runtime.setMocks(
     {
         newResource(args: pulumi.runtime.MockResourceArgs) {
-            const id = mockId(args.type, args.name);
+            const id = mockId(args.type, newIdsFor.has(args.type) ? `${args.name}#replaced` : args.name);
             const inputs = unwrapSecrets(args.inputs);
-            recorded.push({ type: args.type, name: args.name, id, inputs });
+            const dependencies = pendingDependencies.get(`${args.type}::${args.name}`) ?? [];
+            recorded.push({ type: args.type, name: args.name, id, inputs, dependencies });
             return { id, state: { ...args.inputs, ...computedOutputs(args.type, inputs, id) } };
         },
         call(args: pulumi.runtime.MockCallArgs) {

@@ -54,7 +54,10 @@ export interface MaintenanceStepsInput {
 
 export interface StackStepsInput {
     readonly files: StackFiles;
-    /** The server's id: the stack directory records it, so a teardown never touches a newer server. */
+    /**
+     * The server's id: a trigger of every step, so a new server gets all of them; the stack
+     * directory records it, so a teardown never touches a newer server.
+     */
     readonly serverId: pulumi.Input<string>;
     /** An allowlisted host the egress check must reach, and one it must be refused. */
     readonly egressProbe: { readonly allowed: string; readonly refused: string };
@@ -207,7 +210,7 @@ export function maintenancePackages(store: StateStore): string[] {
  * state bucket, the restore that gives a new server the state of the one it replaces. They run
  * before the stack's first start, so a restored gateway never starts empty.
  */
-function maintenanceSteps(input: MaintenanceStepsInput, serverId: pulumi.Input<string>): DeployStep[] {
+function maintenanceSteps(input: MaintenanceStepsInput): DeployStep[] {
     const packages = maintenancePackages(input.store);
     const tools = script(`
 missing=()
@@ -256,13 +259,23 @@ sudo systemctl restart ${MAINTENANCE_UNITS.watchdogTimer}
                       name: "state-restore",
                       // Only into an empty state volume, and only when the bucket holds a backup.
                       script: script(`sudo ${MAINTENANCE_FILES.backupCommand} restore --if-empty latest`),
-                      triggers: [serverId, input.bucket ?? ""],
+                      triggers: [input.bucket ?? ""],
                   },
               ]),
     ];
 }
 
+/**
+ * Every step, in order, each triggered by the server's id as well as by what it consumes: in
+ * pulumi-command only `triggers` replaces a command (any other changed input reruns it as an
+ * update, an unchanged one does nothing), and a replaced server keeps the static IP, so without
+ * the id a new server would get none of the steps.
+ */
 export function stackSteps(input: StackStepsInput): DeployStep[] {
+    return stepsOnAnyServer(input).map((step) => ({ ...step, triggers: [input.serverId, ...step.triggers] }));
+}
+
+function stepsOnAnyServer(input: StackStepsInput): DeployStep[] {
     const { files, ingress } = input;
     const envHash = pulumi.secret(hashOf(files.env));
     const egressBuildHash = sha256(JSON.stringify([files.egressDockerfile, files.egressMainGo, files.egressGoMod, files.egressGoSum]));
@@ -285,7 +298,7 @@ sudo install -d -o ${GATEWAY_UID} -g ${GATEWAY_UID} -m 0700 ${STACK_FILES.gatewa
 write_file ${STACK_FILES.owner} 0600 root:root
 `),
             stdin: pulumi.interpolate`${input.serverId}\n`,
-            triggers: [input.serverId],
+            triggers: [],
             // pulumi destroy: stop the stack cleanly, keeping its volumes. After a server replacement
             // the static IP leads to the new server, whose owner marker differs: leave it alone.
             delete: pulumi.interpolate`set -u
@@ -301,7 +314,7 @@ fi
         },
         hostFirewallStep(ingress.sources),
         ...(tailscale ? tailscale.join : []),
-        ...maintenanceSteps(input.maintenance, input.serverId),
+        ...maintenanceSteps(input.maintenance),
         {
             name: "stack-secrets",
             script: script(`write_file ${STACK_FILES.env} 0600 root:root`),

@@ -305,7 +305,7 @@ describe("secretsRotation", () => {
         const env: string = step("stack-secrets").stdin;
         assert.ok(env.includes(`='${await valueOf(deployment.gatewayToken)}'\n`), "the gateway token output is the one the host gets");
         assert.ok(env.includes(`='${await valueOf(deployment.litellmMasterKey)}'\n`), "the LiteLLM key output is the one the host gets");
-        assert.deepStrictEqual(step("stack-up").triggers, step("stack-verify").triggers.slice(0, 3), "stack-up reruns whenever the .env changes");
+        assert.deepStrictEqual(step("stack-up").triggers, step("stack-verify").triggers.slice(0, step("stack-up").triggers.length), "stack-up reruns whenever the .env changes");
     });
 });
 

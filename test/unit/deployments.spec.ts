@@ -8,6 +8,7 @@ import { DEFAULTS, DeploymentsSettings, parseDeploymentsSettings, PROJECT, SECRE
 import { assertOneProblem as assertOne, problemsOf as configProblems } from "../configProblems";
 import { ConfigMap, rawConfig, ROOT } from "../fixtures";
 import { ofType, RecordedResource, resetMocks, settled, valueOf } from "../mocks";
+import { readProjectFile } from "../projectFile";
 
 const DIR = path.join(ROOT, "deployments");
 const SETTINGS_TYPE = "pulumiservice:index:DeploymentSettings";
@@ -209,7 +210,7 @@ describe("deployments", () => {
             assert.ok(!fs.existsSync(path.join(DIR, "package.json")), "the dependencies come from the repository root");
         });
 
-        it("declares every key the parser reads, with the parser's defaults, credentials as secrets", () => {
+        it("declares every key the parser reads, with the parser's defaults, credentials as secrets, or documents it in its comments", () => {
             const read = new Set<string>();
             const values = config({ hcloudToken: HCLOUD_TOKEN, agentPoolId: "pool-1" });
             parseDeploymentsSettings({
@@ -219,14 +220,23 @@ describe("deployments", () => {
                 },
                 isSecret: () => true,
             });
-            const declared = project.config as Record<string, { type: string; description: string; secret?: boolean; default?: unknown }>;
+            const { declaredKeys, commentedKeys, contractKeys } = readProjectFile(path.join(DIR, "Pulumi.yaml"));
             const keys = [...read].map((k) => k.slice(PROJECT.length + 1));
-            assert.deepStrictEqual(keys.sort(), Object.keys(declared).sort());
-            for (const [name, entry] of Object.entries(declared)) {
+            assert.deepStrictEqual(keys.sort(), [...contractKeys].sort());
+            for (const [name, entry] of Object.entries(declaredKeys)) {
                 assert.ok(entry.description, `${name} has a description`);
                 assert.strictEqual(entry.secret === true, (SECRET_KEYS as string[]).includes(name), `${name} is secret exactly when it is a credential`);
             }
-            for (const [name, value] of Object.entries(DEFAULTS)) assert.strictEqual(declared[name].default, value, name);
+            for (const [name, description] of Object.entries(commentedKeys)) {
+                assert.strictEqual(/^secret\b/.test(description), (SECRET_KEYS as string[]).includes(name), `${name} is documented as secret exactly when it is a credential`);
+            }
+            for (const [name, value] of Object.entries(DEFAULTS)) assert.strictEqual(declaredKeys[name].default, value, name);
+        });
+
+        it("declares under config: only keys with a default or that the program requires, since the CLI requires every key declared without a default", () => {
+            const { declaredKeys } = readProjectFile(path.join(DIR, "Pulumi.yaml"));
+            const required = Object.entries(declaredKeys).filter(([, spec]) => spec.default === undefined).map(([key]) => key);
+            assert.deepStrictEqual(required.sort(), ["organization", "repository"]);
         });
     });
 

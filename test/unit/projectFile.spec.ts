@@ -1,15 +1,7 @@
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
-import * as YAML from "yaml";
 import { DEFAULTS, parseSettings, PROJECT } from "../../components/settings";
-import { devConfigFor, ROOT, SECRET_KEYS } from "../fixtures";
-
-const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
-const projectText = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
-
-/** The keys Pulumi's project schema cannot type (objects); Pulumi.yaml documents them in comments. */
-const OBJECT_KEYS = ["llmApiKeys", "models"];
+import { devConfigFor, SECRET_KEYS } from "../fixtures";
+import { commentedKeys, CONTRACT_KEYS, declaredKeys, OBJECT_KEYS, project } from "../projectFile";
 
 /** Every key the parser reads, found by watching it read a complete config. */
 function keysTheParserReads(): string[] {
@@ -31,25 +23,33 @@ describe("Pulumi.yaml", () => {
         assert.strictEqual(project.runtime.name, "nodejs");
     });
 
-    it("declares every key the program reads, with a type and a description", () => {
-        const declared = project.config as Record<string, { type: string; description: string }>;
+    it("declares every key the program reads, with a type and a description, or documents it in its comments", () => {
         const read = keysTheParserReads();
         for (const key of read) {
-            if (OBJECT_KEYS.includes(key)) {
-                assert.ok(new RegExp(`^#\\s+${key}\\s`, "m").test(projectText), `${key} is documented in Pulumi.yaml`);
+            if (key in commentedKeys) {
+                assert.ok(commentedKeys[key].length > 10, `${key} has a description in the comments`);
                 continue;
             }
-            assert.ok(declared[key], `${key} is declared under config:`);
-            assert.ok(["string", "integer", "boolean", "array"].includes(declared[key].type), `${key} has a type`);
-            assert.ok(declared[key].description?.length > 10, `${key} has a description`);
+            assert.ok(declaredKeys[key], `${key} is declared under config: or documented in the comments`);
+            assert.ok(["string", "integer", "boolean", "array"].includes(declaredKeys[key].type), `${key} has a type`);
+            assert.ok(declaredKeys[key].description?.length > 10, `${key} has a description`);
         }
-        for (const key of Object.keys(declared)) {
-            assert.ok(read.includes(key), `${key} is declared but the program never reads it`);
+        for (const key of CONTRACT_KEYS) assert.ok(read.includes(key), `${key} is in Pulumi.yaml but the program never reads it`);
+        for (const key of OBJECT_KEYS) assert.ok(key in commentedKeys, `${key} is documented in the comments`);
+    });
+
+    it("declares under config: only keys that have a default or that the program requires, since the CLI requires every key declared without a default", () => {
+        const required = Object.entries(declaredKeys).filter(([, spec]) => spec.default === undefined).map(([key]) => key);
+        assert.deepStrictEqual(required.sort(), ["adminCidrs", "cloud"]);
+        for (const key of required) {
+            const config = devConfigFor("hetzner");
+            delete config[`${PROJECT}:${key}`];
+            assert.throws(() => parseSettings({ get: (k) => config[k], isSecret: (k) => SECRET_KEYS.includes(k) }), new RegExp(`${PROJECT}:${key}`), `the program refuses a stack without ${key} too`);
         }
     });
 
     it("declares the same defaults the program applies", () => {
-        const declared = project.config as Record<string, { default?: unknown }>;
+        const declared = declaredKeys;
         const expected: Record<string, unknown> = { ...DEFAULTS };
         delete expected.models;
         for (const [key, value] of Object.entries(expected)) {
@@ -61,8 +61,9 @@ describe("Pulumi.yaml", () => {
     });
 
     it("marks the secret keys secret", () => {
-        for (const key of SECRET_KEYS.map((k) => k.slice(PROJECT.length + 1)).filter((k) => !OBJECT_KEYS.includes(k))) {
-            assert.strictEqual(project.config[key].secret, true, `${key} is declared secret`);
+        for (const key of SECRET_KEYS.map((k) => k.slice(PROJECT.length + 1))) {
+            if (key in commentedKeys) assert.match(commentedKeys[key], /^secret\b/, `${key} is documented as secret`);
+            else assert.strictEqual(declaredKeys[key].secret, true, `${key} is declared secret`);
         }
     });
 });
@@ -72,10 +73,9 @@ describe("Pulumi.yaml's template section (pulumi new)", () => {
 
     it("asks only for keys the program declares, or for provider credentials, each with a description", () => {
         assert.ok(template.displayName && template.description, "a name and a description");
-        const declared = Object.keys(project.config);
         for (const [key, spec] of Object.entries(template.config)) {
             const [namespace, name] = key.split(":");
-            assert.ok(namespace === PROJECT ? declared.includes(name) : ["cloudflare", "hcloud", "digitalocean", "aws"].includes(namespace), `${key} is declared or a provider key`);
+            assert.ok(namespace === PROJECT ? CONTRACT_KEYS.includes(name) : ["cloudflare", "hcloud", "digitalocean", "aws"].includes(namespace), `${key} is declared or a provider key`);
             assert.ok((spec.description ?? "").length > 10, `${key} has a description`);
         }
     });
@@ -90,10 +90,9 @@ describe("Pulumi.yaml's template section (pulumi new)", () => {
     });
 
     it("does not ask for list or map keys, which a template can only set as text", () => {
-        const typed = project.config as Record<string, { type: string }>;
         for (const key of Object.keys(template.config).filter((k) => k.startsWith(`${PROJECT}:`))) {
             const name = key.slice(PROJECT.length + 1);
-            assert.ok(!OBJECT_KEYS.includes(name) && typed[name]?.type !== "array", `${key} must not be a list or map`);
+            assert.ok(!OBJECT_KEYS.includes(name) && declaredKeys[name]?.type !== "array", `${key} must not be a list or map`);
         }
     });
 });
