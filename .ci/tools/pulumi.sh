@@ -4,7 +4,8 @@
 # (pkg) replaces its SDK with `../sdk`, so `go install pkg@version` refuses it: both modules are
 # copied side by side at the same version and built inside pkg. The version must be no older than
 # package.json's @pulumi/pulumi (test/unit/pins.spec.ts checks). Cached under
-# $OPENCLAW_TOOLS_CACHE keyed by the version, linked at .tools/bin/pulumi.
+# $OPENCLAW_TOOLS_CACHE keyed by the version (and this recipe), linked at .tools/bin/pulumi. No resource plugin of
+# the program's (command, random, tls, the clouds') is on the Go module proxy here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=SCRIPTDIR/../retry.sh
@@ -14,8 +15,10 @@ cd "$(dirname "$0")/../.."
 pulumi_version=v3.276.0
 cache_root=${OPENCLAW_TOOLS_CACHE:-$HOME/.cache/openclaw-tools}
 build="$cache_root/pulumi-$pulumi_version"
+# The marker holds the version and this script's hash: a cache built by another recipe is rebuilt.
+marker="$pulumi_version $(sha256sum "$0" | cut -c1-16)"
 
-if [ "$(cat "$build/.complete" 2>/dev/null || true)" != "$pulumi_version" ]; then
+if [ "$(cat "$build/.complete" 2>/dev/null || true)" != "$marker" ]; then
     command -v go >/dev/null || { echo "pulumi: Go is missing" >&2; exit 1; }
     rm -rf "$build"
     mkdir -p "$build/bin"
@@ -32,9 +35,13 @@ if [ "$(cat "$build/.complete" 2>/dev/null || true)" != "$pulumi_version" ]; the
     (cd "$src/pkg" && go build -trimpath \
         -ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version" \
         -o "$build/bin/pulumi" ./cmd/pulumi)
-    echo "$pulumi_version" >"$build/.complete"
+    # The dynamic-provider plugin the CLI's own distribution ships: a script that runs
+    # @pulumi/pulumi's dynamic provider (test/engine runs resources of that kind).
+    install -m 0755 "$src/sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$build/bin/"
+    echo "$marker" >"$build/.complete"
 fi
 
 mkdir -p .tools/bin
 ln -sfn "$build/bin/pulumi" .tools/bin/pulumi
+ln -sfn "$build/bin/pulumi-resource-pulumi-nodejs" .tools/bin/pulumi-resource-pulumi-nodejs
 echo "pulumi $("$build/bin/pulumi" version): $(readlink -f .tools/bin/pulumi)"

@@ -67,7 +67,7 @@ export class EngineProject {
 /** Loads the program's entry with every module of this repository (not node_modules) loaded anew. */
 function freshRequire(entry: string): Record<string, unknown> {
     for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.startsWith(__dirname)) delete require.cache[id];
+        if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && id !== __filename) delete require.cache[id];
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(entry);
