@@ -335,15 +335,18 @@ fi
         fileStep("compose-file", STACK_FILES.compose, files.compose, "0644 root:root", `${COMPOSE} config --quiet\necho "compose file is valid"`),
         {
             name: "egress-image",
-            script: script(`${COMPOSE} build --pull ${SERVICES.egress.service}`),
+            // Base images are pinned tags: Docker fetches them when missing, not on every build.
+            script: script(`${COMPOSE} build ${SERVICES.egress.service}`),
             triggers: [egressBuildHash],
             needsRegistry: true,
         },
         {
             name: "stack-up",
-            // up recreates only the services whose definition or secrets changed.
+            // Images are fetched before anything stops, and only those not on the host yet (every
+            // reference is a pinned tag); up recreates only the services whose definition or
+            // secrets changed.
             script: script(`
-${COMPOSE} pull --quiet --ignore-buildable
+${COMPOSE} pull --quiet --ignore-buildable --policy missing
 if ! ${COMPOSE} up --detach --remove-orphans --wait --wait-timeout 600; then
     echo "the stack did not become healthy:" >&2
     for container in ${containers.join(" ")}; do

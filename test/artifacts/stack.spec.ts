@@ -101,6 +101,22 @@ function smokescreenAclProblems(acl: any): string[] {
 describe("the container stack's files, checked by the software that consumes them", function () {
     this.timeout(120_000);
 
+    it("every `docker compose` command of the deploy steps uses flags Debian 13's Docker Compose knows (pull --policy missing among them)", async () => {
+        for (const ingress of INGRESSES) {
+            const rendered = await materialise(false, ingress, SMALL);
+            const scripts = await Promise.all(rendered.steps.map(async (step) => `${step.script}\n${step.delete ? await resolve(step.delete) : ""}`));
+            const commands = scripts.flatMap((script) =>
+                [...script.matchAll(/docker compose --project-directory \S+ -f \S+ ([^;|&\n]+)/g)].map((m) => m[1].trim().split(/\s+/).filter((word) => !/^(then|2>&1)$/.test(word))),
+            );
+            assert.ok(commands.some((args) => args[0] === "pull" && args.includes("--policy")), "the stack-up step pulls only what is missing");
+            for (const args of commands) {
+                // Flags are parsed before --help is honoured: an unknown one fails without a daemon.
+                const result = dockerCompose(rendered.dir, [...args, "--help"]);
+                assert.strictEqual(result.status, 0, `docker compose ${args.join(" ")}: ${result.output.split("\n").slice(-3).join("\n")}`);
+            }
+        }
+    });
+
     describe("docker-compose.yml, through Debian 13's Docker Compose", () => {
         for (const ingress of INGRESSES) {
             for (const telegram of [false, true]) {
