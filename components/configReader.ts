@@ -1,6 +1,7 @@
 // Typed reads from one config namespace, shared by the program (`openclaw:`) and the deployments
 // project (`openclaw-deployments:`). Nothing throws here: each problem becomes one sentence naming
 // the key, the value (never a secret's) and what is accepted, and the caller reports them all.
+import * as pulumi from "@pulumi/pulumi";
 
 /** Read access to the stack's config, as Pulumi hands it to the program. */
 export interface RawConfig {
@@ -10,13 +11,37 @@ export interface RawConfig {
     isSecret(fullKey: string): boolean;
 }
 
+/** Shapes of credentials: a private key block, well-known token prefixes, a Telegram bot token. */
+const CREDENTIAL_SHAPES = [
+    /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/,
+    /(^|[^A-Za-z0-9])(sk-|sk_|rk_|tskey-|dop_v1_|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abprs]-|AGE-SECRET-KEY-)/,
+    /(^|[^A-Za-z0-9])AKIA[0-9A-Z]{16}/,
+    /(^|[^0-9])\d{6,}:[A-Za-z0-9_-]{30,}/,
+];
+
+/**
+ * Whether a value could be a credential: one of the shapes above, or an opaque run of 24 or more
+ * token characters in both cases with digits (API tokens, passwords), or of 40 or more hex digits.
+ * Public material that looks alike is let through: an OpenSSH public key's body, an image digest.
+ * Such values never appear in a sentence.
+ */
+export function looksLikeSecret(text: string): boolean {
+    if (CREDENTIAL_SHAPES.some((shape) => shape.test(text))) return true;
+    const publicParts = /(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) AAAA[A-Za-z0-9+/=]+|sha256:[a-f0-9]{64}/g;
+    const runs = text.replace(publicParts, " ").match(/[A-Za-z0-9_\-+/=]{24,}/g) ?? [];
+    return runs.some((run) => (/[a-z]/.test(run) && /[A-Z]/.test(run) && /\d/.test(run)) || /[a-fA-F0-9]{40,}/.test(run));
+}
+
 /** Long values are cut in sentences, so that a pasted key or list does not drown the message. */
 export function abbreviate(text: string): string {
     return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
-/** A config that cannot be deployed. The message lists every problem, one sentence each. */
-export class InvalidConfigError extends Error {
+/**
+ * A config that cannot be deployed. The message lists every problem, one sentence each. A
+ * `RunError`, so `pulumi preview` prints the message once, without a stack trace.
+ */
+export class InvalidConfigError extends pulumi.RunError {
     constructor(
         /** What was read, for the message: "stack configuration", "deployments configuration". */
         subject: string,
@@ -45,8 +70,12 @@ export class ConfigReader {
         return this.text(key) !== undefined;
     }
 
-    /** "namespace:key is "value"; why and what is accepted." */
+    /** "namespace:key is "value"; why and what is accepted." A value that could be a credential is not repeated. */
     problem(key: string, value: string, accepted: string): void {
+        if (looksLikeSecret(value)) {
+            this.problems.push(`${this.namespace}:${key} (value hidden: it looks like a credential) is not accepted; ${accepted}.`);
+            return;
+        }
         this.problems.push(`${this.namespace}:${key} is ${JSON.stringify(value)}; ${accepted}.`);
     }
 

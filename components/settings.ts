@@ -501,6 +501,9 @@ function isHttpsUrl(text: string): boolean {
 
 /** Why an OpenSSH public key line is unusable, or undefined when it is fine. */
 function sshPublicKeyProblem(line: string): string | undefined {
+    if (/PRIVATE KEY-----/.test(line)) {
+        return "it is a private key, not a public one: treat that key as leaked (remove it with `pulumi config rm --path 'sshPublicKeys[N]'`, make a new key pair) and set the .pub file's line";
+    }
     const [type, body] = line.trim().split(/\s+/);
     if (/[\r\n]/.test(line) || !type || !body) {
         return "it must be one OpenSSH public key line, such as the contents of ~/.ssh/id_ed25519.pub";

@@ -122,6 +122,19 @@ describe("the real Pulumi CLI and the shipped and documented stacks", function (
         assertReachedTheProviders(await preview(project, "main", path.join(ROOT, "deployments", "index.ts")));
     });
 
+    // The Automation API's language server both logs the error and returns it, so here the message
+    // shows twice; the CLI's own Node.js host exits with "already reported" after logging it once.
+    it("stops a preview of a bad config with its problems' sentences, and no stack trace", async () => {
+        const project = newProject(ROOT, ["Pulumi.yaml", "Pulumi.dev.yaml"]);
+        assert.strictEqual((await project.cli(["stack", "init", "dev"])).code, 0);
+        runLines(project, ["pulumi config set sshPort 80"]);
+        const result = await preview(project, "dev");
+        assert.ok(!result.ok);
+        const sentences = new Set(result.output.split("\n").filter((line) => /^\s*- openclaw:/.test(line)).map((line) => line.trim().split(" ")[1]));
+        assert.deepStrictEqual([...sentences].sort(), ["openclaw:llmApiKeys", "openclaw:sshPort"], result.output);
+        assert.doesNotMatch(result.output, /Unhandled exception|^\s+at /m, "no stack trace");
+    });
+
     it("still requires every key Pulumi.yaml declares without a default (the rule the contract is shaped by)", async () => {
         const project = newProject(ROOT, ["Pulumi.yaml", "Pulumi.dev.yaml"]);
         fs.appendFileSync(path.join(project.dir, "Pulumi.yaml"), "  secretsRotation:\n    type: string\n    description: declared without a default\n");
