@@ -9,6 +9,34 @@ export interface RawConfig {
     get(fullKey: string): string | undefined;
     /** Whether the stack stores the key encrypted. */
     isSecret(fullKey: string): boolean;
+    /** Every fully qualified key the stack sets, in any namespace. */
+    keys(): readonly string[];
+}
+
+/** Edits (insertions, deletions, substitutions) between two strings. */
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+/**
+ * The known key a mistyped one most likely meant: the same letters in another case, or a key at
+ * most two edits away (one for short names); undefined when none is that close.
+ */
+export function nearestKey(name: string, known: readonly string[]): string | undefined {
+    const lower = name.toLowerCase();
+    const sameLetters = known.find((key) => key.toLowerCase() === lower);
+    if (sameLetters) return sameLetters;
+    const allowed = name.length < 6 ? 1 : 2;
+    const [best] = known.map((key) => ({ key, distance: editDistance(lower, key.toLowerCase()) })).sort((x, y) => x.distance - y.distance);
+    return best && best.distance <= allowed ? best.key : undefined;
 }
 
 /** Shapes of credentials: a private key block, well-known token prefixes, a Telegram bot token. */
@@ -68,6 +96,30 @@ export class ConfigReader {
 
     has(key: string): boolean {
         return this.text(key) !== undefined;
+    }
+
+    /**
+     * A sentence for every key of this namespace that is not in `known`: a typo would otherwise be
+     * ignored silently. `elsewhere` names the right key for settings that belong to another
+     * namespace (a provider's token set as one of ours).
+     */
+    refuseUnknownKeys(known: readonly string[], elsewhere: Readonly<Record<string, string>> = {}): void {
+        for (const fullKey of this.raw.keys()) {
+            const separator = fullKey.indexOf(":");
+            const [namespace, name] = [fullKey.slice(0, separator), fullKey.slice(separator + 1)];
+            if (namespace !== this.namespace || known.includes(name)) continue;
+            const remove = `pulumi config rm ${name}`;
+            if (elsewhere[name]) {
+                this.problems.push(`${fullKey} is not a setting of this program; that value belongs in ${elsewhere[name]} (\`${remove}\`, then \`pulumi config set --secret ${elsewhere[name]} <value>\`).`);
+                continue;
+            }
+            const guess = nearestKey(name, known);
+            this.problems.push(
+                guess
+                    ? `${fullKey} is not a setting of this program; did you mean ${this.namespace}:${guess}? (\`${remove}\`, then \`pulumi config set ${guess} <value>\`).`
+                    : `${fullKey} is not a setting of this program; its settings are the keys of Pulumi.yaml (\`${remove}\` if it is left over).`,
+            );
+        }
     }
 
     /** "namespace:key is "value"; why and what is accepted." A value that could be a credential is not repeated. */

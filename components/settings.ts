@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUD_NAMES, CloudName, clouds, OS_IMAGES, OsImage, ServerSize } from "../providers";
 import { isWorldOpen, parseCidr } from "./cidr";
-import { abbreviate, ConfigReader, InvalidConfigError, RawConfig } from "./configReader";
+import { abbreviate, ConfigReader, InvalidConfigError, nearestKey, RawConfig } from "./configReader";
 import { MODEL_PROVIDER_HOSTS, modelProvider } from "./stack/egress";
 
 export type { RawConfig };
@@ -151,12 +151,62 @@ const SSH_KEY_TYPES = [
     "sk-ecdsa-sha2-nistp256@openssh.com",
 ];
 
+/** Every key of the `openclaw:` namespace: Pulumi.yaml's contract (a test checks they agree). */
+export const CONFIG_KEYS = [
+    "cloud", "region", "serverType", "osImage", "adminCidrs", "allowSshFromAnywhere", "sshPort", "sshPublicKeys",
+    "dockerSource", "ipv6", "autoRebootTime", "ingress", "domain", "cloudflareAccountId", "cloudflareZoneId",
+    "cloudflareAccessEmails", "openclawImage", "llmApiKeys", "models", "defaultModel", "egressDomains",
+    "telegramBotToken", "tailscaleAuthKey", "stateStore", "backupSchedule", "backupRetentionDays", "alertWebhookUrl",
+    "alertTelegramChatId", "secretsRotation", "protect",
+] as const;
+
+/** Provider settings people put in our namespace, and where they belong. */
+const PROVIDER_SETTINGS_HERE: Readonly<Record<string, string>> = {
+    cloudflareApiToken: "cloudflare:apiToken",
+    cloudflareToken: "cloudflare:apiToken",
+    apiToken: "cloudflare:apiToken",
+    hcloudToken: "hcloud:token",
+    hetznerToken: "hcloud:token",
+    digitaloceanToken: "digitalocean:token",
+    doToken: "digitalocean:token",
+    awsRegion: "aws:region",
+};
+
+/** The providers' own config keys, as their SDKs declare them (getters over `<provider>:<key>`). */
+const PROVIDER_CONFIG: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+    (
+        [
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            ["aws", require("@pulumi/aws/config")],
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            ["cloudflare", require("@pulumi/cloudflare/config")],
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            ["digitalocean", require("@pulumi/digitalocean/config")],
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            ["hcloud", require("@pulumi/hcloud/config")],
+        ] as [string, object][]
+    ).map(([namespace, config]) => [namespace, Object.entries(Object.getOwnPropertyDescriptors(config)).filter(([, d]) => d.get).map(([key]) => key)]),
+);
+
+/** Keys of a provider's namespace that are not that provider's but look like ours (`hcloud:sshPort`). */
+function refuseOurKeysElsewhere(r: Reader): void {
+    for (const fullKey of r.raw.keys()) {
+        const [namespace, name] = fullKey.split(":");
+        const known = PROVIDER_CONFIG[namespace];
+        if (!known || known.includes(name)) continue;
+        const ours = nearestKey(name, CONFIG_KEYS);
+        if (ours) r.problems.push(`${fullKey} is not a setting of the ${namespace} provider; did you mean ${PROJECT}:${ours}? (\`pulumi config rm ${fullKey}\`, then \`pulumi config set ${ours} <value>\`).`);
+    }
+}
+
 /**
  * Parses and validates the whole config contract. Collects every problem first and throws one
  * `ConfigError`, so nothing is created from a half-valid config and the operator fixes all at once.
  */
 export function parseSettings(raw: RawConfig): Settings {
     const r = new Reader(raw);
+    r.refuseUnknownKeys(CONFIG_KEYS, PROVIDER_SETTINGS_HERE);
+    refuseOurKeysElsewhere(r);
 
     const cloud = r.oneOf("cloud", CLOUD_NAMES, undefined);
     const catalog = cloud ? clouds[cloud].catalog : undefined;

@@ -12,5 +12,6 @@ export function stackConfig(): RawConfig {
     return {
         get: (fullKey) => pulumi.runtime.getConfig(fullKey),
         isSecret: (fullKey) => runtime.isConfigSecret?.(fullKey) ?? false,
+        keys: () => Object.keys(pulumi.runtime.allConfig()),
     };
 }

@@ -30,6 +30,11 @@ export const SECRET_ENVIRONMENT = {
 export type SecretKey = keyof typeof SECRET_ENVIRONMENT;
 export const SECRET_KEYS = Object.keys(SECRET_ENVIRONMENT) as SecretKey[];
 
+/** Every key of the `openclaw-deployments:` namespace: its Pulumi.yaml's contract (a test checks they agree). */
+export const CONFIG_KEYS = [
+    "organization", "repository", ...Object.keys(DEFAULTS), ...SECRET_KEYS, "awsRoleArn", "agentPoolId", "runnerEgressCidrs",
+] as readonly string[];
+
 /** The validated config. Built once, at the entry, by `parseDeploymentsSettings`. */
 export interface DeploymentsSettings {
     /** The Pulumi organization that owns the target stacks. */
@@ -74,6 +79,7 @@ const CREDENTIAL = /^[^\s"'\\]{8,}$/;
 /** Parses and validates the config; throws one `DeploymentsConfigError` listing every problem. */
 export function parseDeploymentsSettings(raw: RawConfig): DeploymentsSettings {
     const r = new Reader(raw);
+    r.refuseUnknownKeys(CONFIG_KEYS);
 
     const organization = r.required("organization", ORGANIZATION, "it must be the name of your Pulumi organization, such as acme");
     const project = r.matching("project", DEFAULTS.project, PROJECT_OR_STACK, "it must be a Pulumi project name such as openclaw");

@@ -22,7 +22,7 @@ export type ConfigMap = Record<string, string>;
 
 /** A RawConfig over a map; keys listed in `secretKeys` count as stored encrypted. */
 export function rawConfig(values: ConfigMap, secretKeys: readonly string[] = []): RawConfig {
-    return { get: (key) => values[key], isSecret: (key) => secretKeys.includes(key) };
+    return { get: (key) => values[key], isSecret: (key) => secretKeys.includes(key), keys: () => Object.keys(values) };
 }
 
 /** The keys whose values the stack must store encrypted. */

@@ -124,14 +124,15 @@ describe("the real Pulumi CLI and the shipped and documented stacks", function (
 
     // The Automation API's language server both logs the error and returns it, so here the message
     // shows twice; the CLI's own Node.js host exits with "already reported" after logging it once.
-    it("stops a preview of a bad config with its problems' sentences, and no stack trace", async () => {
+    it("stops a preview of a bad config (here a mistyped key) with its problems' sentences, and no stack trace", async () => {
         const project = newProject(ROOT, ["Pulumi.yaml", "Pulumi.dev.yaml"]);
         assert.strictEqual((await project.cli(["stack", "init", "dev"])).code, 0);
-        runLines(project, ["pulumi config set sshPort 80"]);
+        runLines(project, ["pulumi config set sshport 2222"]);
         const result = await preview(project, "dev");
         assert.ok(!result.ok);
         const sentences = new Set(result.output.split("\n").filter((line) => /^\s*- openclaw:/.test(line)).map((line) => line.trim().split(" ")[1]));
-        assert.deepStrictEqual([...sentences].sort(), ["openclaw:llmApiKeys", "openclaw:sshPort"], result.output);
+        assert.deepStrictEqual([...sentences].sort(), ["openclaw:llmApiKeys", "openclaw:sshport"], result.output);
+        assert.match(result.output, /did you mean openclaw:sshPort\?/);
         assert.doesNotMatch(result.output, /Unhandled exception|^\s+at /m, "no stack trace");
     });
 

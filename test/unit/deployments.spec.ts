@@ -4,7 +4,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { deploymentSettingsArgs, GATE_COMMANDS, StackDeployment, stackDeployments } from "../../deployments/deploymentSettings";
-import { DEFAULTS, DeploymentsSettings, parseDeploymentsSettings, PROJECT, SECRET_KEYS } from "../../deployments/settings";
+import { CONFIG_KEYS, DEFAULTS, DeploymentsSettings, parseDeploymentsSettings, PROJECT, SECRET_KEYS } from "../../deployments/settings";
 import { assertOneProblem as assertOne, problemsOf as configProblems } from "../configProblems";
 import { ConfigMap, rawConfig, ROOT } from "../fixtures";
 import { ofType, RecordedResource, resetMocks, settled, valueOf } from "../mocks";
@@ -219,6 +219,7 @@ describe("deployments", () => {
                     return values[fullKey];
                 },
                 isSecret: () => true,
+                keys: () => Object.keys(values),
             });
             const { declaredKeys, commentedKeys, contractKeys } = readProjectFile(path.join(DIR, "Pulumi.yaml"));
             const keys = [...read].map((k) => k.slice(PROJECT.length + 1));
@@ -231,6 +232,12 @@ describe("deployments", () => {
                 assert.strictEqual(/^secret\b/.test(description), (SECRET_KEYS as string[]).includes(name), `${name} is documented as secret exactly when it is a credential`);
             }
             for (const [name, value] of Object.entries(DEFAULTS)) assert.strictEqual(declaredKeys[name].default, value, name);
+        });
+
+        it("holds exactly the keys the parser knows (CONFIG_KEYS), and a key outside them is refused with the one it most likely meant", () => {
+            assert.deepStrictEqual([...CONFIG_KEYS].sort(), [...readProjectFile(path.join(DIR, "Pulumi.yaml")).contractKeys].sort());
+            const problems = configProblems(() => parseDeploymentsSettings(rawConfig({ ...config(), [`${PROJECT}:hcloudtoken`]: HCLOUD_TOKEN }, [])));
+            assert.ok(problems.includes(`${PROJECT}:hcloudtoken is not a setting of this program; did you mean ${PROJECT}:hcloudToken? (\`pulumi config rm hcloudtoken\`, then \`pulumi config set hcloudToken <value>\`).`), problems.join("\n"));
         });
 
         it("declares under config: only keys with a default or that the program requires, since the CLI requires every key declared without a default", () => {

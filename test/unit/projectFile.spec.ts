@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { DEFAULTS, parseSettings, PROJECT } from "../../components/settings";
-import { devConfigFor, SECRET_KEYS } from "../fixtures";
+import { CONFIG_KEYS, DEFAULTS, parseSettings, PROJECT } from "../../components/settings";
+import { devConfigFor, rawConfig, SECRET_KEYS } from "../fixtures";
 import { commentedKeys, CONTRACT_KEYS, declaredKeys, OBJECT_KEYS, project } from "../projectFile";
 
 /** Every key the parser reads, found by watching it read a complete config. */
@@ -13,6 +13,7 @@ function keysTheParserReads(): string[] {
             return values[key];
         },
         isSecret: (key) => SECRET_KEYS.includes(key),
+        keys: () => Object.keys(values),
     });
     return [...read].filter((key) => key.startsWith(`${PROJECT}:`)).map((key) => key.slice(PROJECT.length + 1));
 }
@@ -44,7 +45,7 @@ describe("Pulumi.yaml", () => {
         for (const key of required) {
             const config = devConfigFor("hetzner");
             delete config[`${PROJECT}:${key}`];
-            assert.throws(() => parseSettings({ get: (k) => config[k], isSecret: (k) => SECRET_KEYS.includes(k) }), new RegExp(`${PROJECT}:${key}`), `the program refuses a stack without ${key} too`);
+            assert.throws(() => parseSettings(rawConfig(config, SECRET_KEYS)), new RegExp(`${PROJECT}:${key}`), `the program refuses a stack without ${key} too`);
         }
     });
 
@@ -58,6 +59,10 @@ describe("Pulumi.yaml", () => {
         for (const [key, spec] of Object.entries(declared)) {
             if (spec.default !== undefined) assert.ok(key in expected, `${key} has a default in Pulumi.yaml the program does not know`);
         }
+    });
+
+    it("holds exactly the keys the program knows (CONFIG_KEYS), so a key outside them is refused, not ignored", () => {
+        assert.deepStrictEqual([...CONFIG_KEYS].sort(), [...CONTRACT_KEYS].sort());
     });
 
     it("marks the secret keys secret", () => {
@@ -86,7 +91,7 @@ describe("Pulumi.yaml's template section (pulumi new)", () => {
         }
         const defaults = Object.fromEntries(Object.entries(template.config).filter(([, spec]) => spec.default !== undefined).map(([key, spec]) => [key, spec.default!]));
         const config = { ...devConfigFor("hetzner"), ...defaults };
-        assert.doesNotThrow(() => parseSettings({ get: (key) => config[key], isSecret: (key) => SECRET_KEYS.includes(key) }));
+        assert.doesNotThrow(() => parseSettings(rawConfig(config, SECRET_KEYS)));
     });
 
     it("does not ask for list or map keys, which a template can only set as text", () => {

@@ -174,6 +174,27 @@ describe("settings", () => {
         });
     });
 
+    describe("a key the program does not read is refused, with the key it most likely meant", () => {
+        const cases: [string, ConfigMap, string][] = [
+            ["another case", { "openclaw:sshport": "2222" }, "openclaw:sshport is not a setting of this program; did you mean openclaw:sshPort? (`pulumi config rm sshport`, then `pulumi config set sshPort <value>`)."],
+            ["a letter missing", { "openclaw:ingres": "none" }, "openclaw:ingres is not a setting of this program; did you mean openclaw:ingress? (`pulumi config rm ingres`, then `pulumi config set ingress <value>`)."],
+            ["the singular", { "openclaw:adminCidr": '["203.0.113.7/32"]' }, "openclaw:adminCidr is not a setting of this program; did you mean openclaw:adminCidrs? (`pulumi config rm adminCidr`, then `pulumi config set adminCidrs <value>`)."],
+            ["a provider's token in our namespace", { "openclaw:cloudflareApiToken": "x" }, "openclaw:cloudflareApiToken is not a setting of this program; that value belongs in cloudflare:apiToken (`pulumi config rm cloudflareApiToken`, then `pulumi config set --secret cloudflare:apiToken <value>`)."],
+            ["nothing close", { "openclaw:serverSize": "large" }, "openclaw:serverSize is not a setting of this program; its settings are the keys of Pulumi.yaml (`pulumi config rm serverSize` if it is left over)."],
+            ["ours in a provider's namespace", { "hcloud:sshPort": "2222" }, "hcloud:sshPort is not a setting of the hcloud provider; did you mean openclaw:sshPort? (`pulumi config rm hcloud:sshPort`, then `pulumi config set sshPort <value>`)."],
+            ["ours in another provider's namespace", { "digitalocean:region": "fra1" }, "digitalocean:region is not a setting of the digitalocean provider; did you mean openclaw:region? (`pulumi config rm digitalocean:region`, then `pulumi config set region <value>`)."],
+        ];
+        for (const [title, extra, sentence] of cases) {
+            it(title, () => {
+                assert.deepStrictEqual(problemsOf(valid(extra)), [sentence]);
+            });
+        }
+
+        it("while the providers' own keys pass", () => {
+            assert.deepStrictEqual(problemsOf(valid({ "hcloud:token": "t", "cloudflare:apiToken": "t", "aws:region": "eu-central-1", "aws:profile": "ops", "digitalocean:token": "t" })), []);
+        });
+    });
+
     describe("secrets", () => {
         it("never repeats a secret value in an error", () => {
             const badToken = "not-a-real-token-but-still-secret";
