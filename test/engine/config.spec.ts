@@ -136,6 +136,15 @@ describe("the real Pulumi CLI and the shipped and documented stacks", function (
         assert.doesNotMatch(result.output, /Unhandled exception|^\s+at /m, "no stack trace");
     });
 
+    it("refuses a CLI older than Pulumi.yaml's requiredPulumiVersion, with the CLI's own sentence", async () => {
+        const project = newProject(ROOT, ["Pulumi.yaml", "Pulumi.dev.yaml"]);
+        const file = path.join(project.dir, "Pulumi.yaml");
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/^requiredPulumiVersion: .*$/m, 'requiredPulumiVersion: ">=99.0.0"'));
+        assert.strictEqual((await project.cli(["stack", "init", "dev"])).code, 0);
+        const result = await preview(project, "dev");
+        assert.match(result.output, /Pulumi CLI version 3\.\d+\.\d+ does not satisfy the version range ">=99\.0\.0"/);
+    });
+
     it("still requires every key Pulumi.yaml declares without a default (the rule the contract is shaped by)", async () => {
         const project = newProject(ROOT, ["Pulumi.yaml", "Pulumi.dev.yaml"]);
         fs.appendFileSync(path.join(project.dir, "Pulumi.yaml"), "  secretsRotation:\n    type: string\n    description: declared without a default\n");

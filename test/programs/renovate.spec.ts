@@ -92,6 +92,11 @@ describe("Renovate's own extraction finds every pin (renovate.json)", function (
         assert.ok(found.some((d) => d.manager === "gomod" && d.packageFile === "components/stack/egress-proxy/go.mod" && d.depName === "go"), "the go directive");
     });
 
+    it("Pulumi.yaml's requiredPulumiVersion, as @pulumi/pulumi", () => {
+        const minimum = /^requiredPulumiVersion: ">=(.*)"$/m.exec(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"))![1];
+        assert.ok(found.some((d) => d.packageFile === "Pulumi.yaml" && d.depName === "@pulumi/pulumi" && d.currentValue === minimum), "Renovate does not see requiredPulumiVersion");
+    });
+
     it("every npm package of package.json", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
         for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) sees(name, version as string);

@@ -31,6 +31,12 @@ describe("the pins agree", () => {
         assert.strictEqual(`v${assignment(".ci/tools/litellm.sh", "litellm_version")}`, tagOf(IMAGES.litellm));
     });
 
+    it("Pulumi.yaml requires a CLI no older than the @pulumi/pulumi SDK the program uses", () => {
+        const sdk = JSON.parse(read("package.json")).dependencies["@pulumi/pulumi"] as string;
+        assert.strictEqual(/^requiredPulumiVersion: "(.*)"$/m.exec(read("Pulumi.yaml"))?.[1], `>=${sdk}`);
+        assert.ok(read("README.md").includes(`Pulumi CLI](https://www.pulumi.com/docs/install/) ${sdk} or newer`), "the README names the minimum CLI");
+    });
+
     it("the Pulumi CLI the engine tests build is no older than the @pulumi/pulumi SDK the program uses", () => {
         const cli = assignment(".ci/tools/pulumi.sh", "pulumi_version").replace(/^v/, "").split(".").map(Number);
         const sdk = (JSON.parse(read("package.json")).dependencies["@pulumi/pulumi"] as string).split(".").map(Number);
