@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUD_NAMES, CloudName, clouds, OS_IMAGES, OsImage, ServerSize } from "../providers";
 import { isWorldOpen, parseCidr } from "./cidr";
+import { calendarProblem } from "./calendar";
 import { abbreviate, ConfigReader, InvalidConfigError, nearestKey, RawConfig } from "./configReader";
 import { MODEL_PROVIDER_HOSTS, modelProvider } from "./stack/egress";
 
@@ -514,8 +515,9 @@ function readBackups(r: Reader, cloud: CloudName | undefined, cloudflareAccountI
     }
 
     const backupSchedule = r.string("backupSchedule", DEFAULTS.backupSchedule) ?? DEFAULTS.backupSchedule;
-    if (!/^[A-Za-z0-9*:,./~ -]+$/.test(backupSchedule) || !/[0-9a-z*]/i.test(backupSchedule)) {
-        r.problem("backupSchedule", backupSchedule, "it must be a systemd OnCalendar expression such as daily or *-*-* 03:00:00");
+    const scheduleProblem = calendarProblem(backupSchedule);
+    if (scheduleProblem) {
+        r.problem("backupSchedule", backupSchedule, `${scheduleProblem}: it must be a systemd OnCalendar expression such as daily, *-*-* 03:00:00 or Mon..Fri 02:30`);
     }
 
     const backupRetentionDays = r.integer("backupRetentionDays", DEFAULTS.backupRetentionDays) ?? DEFAULTS.backupRetentionDays;

@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { calendarProblem } from "../../components/calendar";
 import { DEFAULTS, StateStore } from "../../components/settings";
 import { ageIdentity } from "../../components/stack/ageIdentity";
 import { renderBackupScript } from "../../components/stack/backupScript";
@@ -16,6 +17,122 @@ import { stackSteps } from "../../components/stack/steps";
 import { renderWatchdogScript } from "../../components/stack/watchdogScript";
 import { ingressStepsFor, maintenanceStepsFor } from "../fixtures";
 import { ok, run, shellcheckBash, systemdAnalyzeVerify, tempDir } from "./tools";
+
+/** Schedules an operator might write: systemd.time(7)'s forms, its edges, and other tools' habits (cron, prose). */
+const CALENDAR_EXPRESSIONS = [
+    "minutely",
+    "hourly",
+    "daily",
+    "weekly",
+    "monthly",
+    "yearly",
+    "annually",
+    "quarterly",
+    "semiannually",
+    "semi-annually",
+    "biannually",
+    "bi-annually",
+    "DAILY",
+    "daily UTC",
+    "mon 03:00",
+    "monday 03:00",
+    "Mon-Fri 03:00",
+    "*",
+    "*-*-*",
+    "*:*",
+    "*:*:*",
+    "03:00:60",
+    "03:00:59.5",
+    "2026-02-30",
+    "1969-01-01",
+    "2200-01-01",
+    "*-*-* 03:00 UTC",
+    "utc",
+    "03:00 utc",
+    "@1700000000",
+    "@0",
+    "@abc",
+    "Mon..Fri,Sun 03:00",
+    "Fri..Mon 03:00",
+    "*-*-* 3..5:00",
+    "*-*-* 5..3:00",
+    "*-1..12/2-1 03:00",
+    "*-*-* */2:00",
+    "*-*-* 03/2:00",
+    "*-*-01..31/7 03:00",
+    "Mon *-*-* 03:00:00 Nowhere/City",
+    "*-*-* 24:00",
+    "*-13-01",
+    "*-00-01",
+    "*-*-00",
+    "*-*-32",
+    "*-*-* 03:00:00 Etc/UTC",
+    "Wed..Wed 1:2:3",
+    "+03:00",
+    "03",
+    "3:0:0:0",
+    "*-*-* 03:00,15:00",
+    "*-*-* 03,15:00",
+    "*-*-~03",
+    "*-*~07/1",
+    "Mon,Tue *-*-* 00:00",
+    "Mon",
+    "Mon *-*-*",
+    "*-*/2-01",
+    "*:0/0",
+    "*-*-* 03:00:00.123456",
+    "*-*-* 3..5/2:00",
+    "2026-*-*",
+    "26-01-01",
+    "Mon..Fri *:00",
+    "*-*-* 03:00:00.",
+    "mon..FRI 3:00",
+    "*-*-1,15 3:00",
+    "*-*-* 03:00,,15:00",
+    "*-*-* 1..3,5:00",
+    "*-02-29",
+    "12-25",
+    "12~1",
+    "*~1",
+    "Mon Tue 03:00",
+    "03:00 *-*-*",
+    "*-*-* 03:00 Europe/Berlin",
+    "*-*-* 03:00 europe/berlin",
+    "*-*-* 03:00 Etc/GMT+2",
+    "2026-01-01 00:00:00 UTC",
+    "*-*-* 003:00",
+    "*-*-* 3:000",
+    "*-*-* 0003:00",
+    "02026-01-01",
+    "*-*-* 03:00:00.1234567",
+    "*-*-* 03:00:59.9999999",
+    "*-*-* 1/0:00",
+    "*-*-* 0..23/6:00",
+    "Sun,Mon..Wed 1:0",
+    "0 3 * * *",
+    "daily at 3am",
+    "*-*-* 25:00:00",
+    "*-*-* 03:00:00",
+    "Sat,Sun *-*-* 04:30:00",
+    "*-*-1/2 3:0",
+    "*:0/15",
+    "2026-12-31",
+    "Mon *-*-* 03:00:00 Europe/Berlin",
+    "*-02~1 02:00",
+    "every night; rm -rf /",
+    "Mon..Fri 03:00 UTC",
+    "*-*-* 03:00:00/2",
+    "*-*-* 3.5:00",
+    "70-01-01",
+    "69-12-31",
+    "99-01-01",
+    "*-*-* 03:00 +0200",
+    "Mo 03:00",
+    "*-*-* 3..3:00",
+    "1970-01-01 00:00:00",
+    "2199-12-31 23:59:59",
+    "2199-12-31 23:59:59.999999",
+];
 
 const MAINTENANCE_STEPS = ["maintenance-tools", "maintenance", "maintenance-secrets", "state-restore"];
 
@@ -167,6 +284,16 @@ describe("the host's maintenance files (backups and watchdog), checked by the to
             const result = run("/usr/bin/systemd-analyze", ["calendar", "tuesday 25:00"]);
             assert.notStrictEqual(result.status, 0, result.output);
             assert.match(result.output, /Failed to parse calendar specification/);
+        });
+
+        it(`gives the program's verdict (calendarProblem) on ${CALENDAR_EXPRESSIONS.length} expressions, valid and not`, () => {
+            const differ = CALENDAR_EXPRESSIONS.filter((expression) => {
+                const systemd = run("/usr/bin/systemd-analyze", ["calendar", expression]).status === 0;
+                return systemd !== (calendarProblem(expression) === undefined);
+            });
+            assert.deepStrictEqual(differ, [], "systemd and the program disagree on these");
+            const refused = CALENDAR_EXPRESSIONS.filter((expression) => calendarProblem(expression) !== undefined);
+            assert.ok(refused.length > 30 && CALENDAR_EXPRESSIONS.length - refused.length > 30, "both kinds are tried");
         });
     });
 
