@@ -233,7 +233,9 @@ function readHost(r: Reader, cloud: CloudName | undefined): Partial<HostSettings
     const catalog = cloud ? clouds[cloud].catalog : undefined;
 
     const region = readRegion(r, cloud);
-    const serverType = catalog ? r.oneOf("serverType", Object.keys(catalog.serverTypes), catalog.defaultServerType) : undefined;
+    const serverType = catalog
+        ? r.oneOf("serverType", Object.keys(catalog.serverTypes), catalog.defaultServerType, `x86-64 types with 4 GB or more: the stack's containers do not fit in less, and only x86-64 is tested`)
+        : undefined;
     const osImage = r.oneOf("osImage", OS_IMAGES, DEFAULTS.osImage);
     const ipv6 = r.boolean("ipv6", DEFAULTS.ipv6);
     const allowSshFromAnywhere = r.boolean("allowSshFromAnywhere", DEFAULTS.allowSshFromAnywhere);
@@ -600,16 +602,18 @@ class Reader extends ConfigReader {
         super(raw, PROJECT);
     }
 
-    oneOf<T extends string>(key: string, accepted: readonly T[], fallback: T | undefined): T | undefined {
+    /** One of `accepted`; `why` follows the list in the sentence (what the list has in common). */
+    oneOf<T extends string>(key: string, accepted: readonly T[], fallback: T | undefined, why?: string): T | undefined {
         const text = this.text(key);
+        const list = `it must be one of ${accepted.join(", ")}${why ? ` (${why})` : ""}`;
         if (text === undefined) {
             if (fallback === undefined) {
-                this.problems.push(`${PROJECT}:${key} is not set; it must be one of ${accepted.join(", ")}.`);
+                this.problems.push(`${PROJECT}:${key} is not set; ${list}.`);
             }
             return fallback;
         }
         if (!(accepted as readonly string[]).includes(text)) {
-            this.problem(key, text, `it must be one of ${accepted.join(", ")}`);
+            this.problem(key, text, list);
             return undefined;
         }
         return text as T;

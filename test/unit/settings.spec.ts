@@ -131,7 +131,7 @@ describe("settings", () => {
             ["empty llmApiKeys", { "openclaw:llmApiKeys": "{}" }, ["openclaw:llmApiKeys", "at least one"]],
             ["bad key name", { "openclaw:llmApiKeys": '{"anthropic":"sk-1","ANTHROPIC_API_KEY":"sk-2"}' }, ["openclaw:llmApiKeys", '"anthropic"', "ANTHROPIC_API_KEY"]],
             ["unknown osImage", { "openclaw:osImage": "centos-9" }, ["openclaw:osImage", '"centos-9"', "debian-13, debian-12, ubuntu-24.04"]],
-            ["unknown server type", { "openclaw:serverType": "cx11" }, ["openclaw:serverType", '"cx11"', "cx23"]],
+            ["unknown server type", { "openclaw:serverType": "cx11" }, ["openclaw:serverType", '"cx11"', "cx23", "4 GB or more", "x86-64"]],
             ["unknown region", { "openclaw:region": "mars1" }, ["openclaw:region", '"mars1"', "nbg1"]],
             ["unknown ingress", { "openclaw:ingress": "nginx" }, ["openclaw:ingress", '"nginx"', "tunnel, caddy, tailscale, none"]],
             ["unknown dockerSource", { "openclaw:dockerSource": "snap" }, ["openclaw:dockerSource", '"snap"', "docker, distro"]],
