@@ -103,13 +103,15 @@ describe("the real Pulumi CLI and the shipped and documented stacks", function (
 
     for (const cloud of ["Hetzner", "DigitalOcean", "AWS"]) {
         it(`accepts a stack made by the README's quickstart for ${cloud}, and runs the program`, async () => {
-            const project = newProject(ROOT);
-            // A stack of its own name: the README's `stack init dev` would pick up the example Pulumi.dev.yaml.
-            assert.strictEqual((await project.cli(["stack", "init", "quickstart"])).code, 0);
+            // A clone holds the example stack files too: the README's stack must not pick one up.
+            const project = newProject(ROOT, ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"]);
+            const init = /^pulumi stack init (\S+)/m.exec(readmeSection("Create the stack"));
+            assert.ok(init, "the README's quickstart creates a stack");
+            runLines(project, [init[0]]);
             const lines = [...configSetLines(readmeSection("Create the stack")), ...configSetLines(readmeSection(cloud))];
             assert.ok(lines.some((line) => line.includes("config set cloud ")), `the ${cloud} quickstart sets the cloud`);
             runLines(project, lines);
-            assertReachedTheProviders(await preview(project, "quickstart"), [DUMMY_SECRET, ...Object.values(PLACEHOLDERS).filter((v) => /token/.test(v))]);
+            assertReachedTheProviders(await preview(project, init[1]), [DUMMY_SECRET, ...Object.values(PLACEHOLDERS).filter((v) => /token/.test(v))]);
         });
     }
 
