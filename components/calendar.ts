@@ -37,6 +37,7 @@ export function calendarProblem(expression: string): string | undefined {
     const weekdays = words.length > 0 && /^[A-Za-z]/.test(words[0]) ? words.shift() : undefined;
     const date = words.length > 0 && /[-~]/.test(words[0]) && !words[0].includes(":") ? words.shift() : undefined;
     const time = words.length > 0 && words[0].includes(":") ? words.shift() : undefined;
+    if (words.length === 1 && /^[A-Za-z]+\/[A-Za-z_+-]/.test(words[0])) return `"${words[0]}" is not a time zone systemd knows; use UTC or an IANA name such as Europe/Berlin`;
     if (words.length > 0) return `"${words[0]}" is not a weekday list, a date, a time or a time zone, in that order`;
     return (weekdays && weekdaysProblem(weekdays)) ?? (date && dateProblem(date)) ?? (time && timeProblem(time));
 }

@@ -303,7 +303,10 @@ function readRegion(r: Reader, cloud: CloudName | undefined): string | undefined
 }
 
 function readAdminCidrs(r: Reader, allowSshFromAnywhere: boolean | undefined, ipv6: boolean | undefined): string[] {
+    const reported = r.problems.length;
     const list = r.stringList("adminCidrs", undefined);
+    // Not a list at all: that sentence says it, an "empty list" one would only repeat it.
+    if (r.problems.length > reported) return [];
     if (list === undefined) {
         r.problems.push(
             `${PROJECT}:adminCidrs is not set; it must list the CIDR blocks that may reach SSH, e.g. ["203.0.113.7/32"].`,

@@ -152,6 +152,8 @@ describe("settings", () => {
             ["bad backup schedule", { "openclaw:backupSchedule": "every night; rm -rf /" }, ["openclaw:backupSchedule", "OnCalendar"]],
             ["a cron schedule", { "openclaw:backupSchedule": "0 3 * * *" }, ["openclaw:backupSchedule", '"0 3 * * *"', '"0" is not a weekday list, a date, a time or a time zone', "*-*-* 03:00:00"]],
             ["a schedule in prose", { "openclaw:backupSchedule": "daily at 3am" }, ["openclaw:backupSchedule", '"daily at 3am"', "OnCalendar"]],
+            ["a time zone systemd does not know", { "openclaw:backupSchedule": "*-*-* 03:00 Mars/Olympus" }, ["openclaw:backupSchedule", '"Mars/Olympus" is not a time zone systemd knows', "Europe/Berlin"]],
+            ["admin CIDRs as text, not a list", { "openclaw:adminCidrs": "203.0.113.7/32" }, ["openclaw:adminCidrs", '"203.0.113.7/32"', "list of strings"]],
             ["an hour that does not exist", { "openclaw:backupSchedule": "*-*-* 25:00:00" }, ["openclaw:backupSchedule", '"*-*-* 25:00:00"', "each hour must be *, a number from 0 to 23"]],
             ["retention out of range", { "openclaw:backupRetentionDays": "0" }, ["openclaw:backupRetentionDays", '"0"', "1 to 3650"]],
             ["protect not a boolean", { "openclaw:protect": "yes" }, ["openclaw:protect", '"yes"', "true or false"]],
