@@ -5,7 +5,7 @@
 // through SSL_CERT_FILE, which LiteLLM's HTTP clients honour
 // (litellm/llms/custom_httpx/http_handler.py, get_ssl_configuration).
 //
-// What the README promises is checked here: each model routed to its provider with its key, the
+// What the docs promise is checked here: each model routed to its provider with its key, the
 // master key enforced, `rpm` a limit per UTC minute and `maxBudgetUsd` a limit per 30 days, both
 // kept across a restart of LiteLLM and a restart of Redis.
 import * as assert from "assert";

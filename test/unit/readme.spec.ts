@@ -8,8 +8,8 @@ import { clouds, CLOUD_NAMES } from "../../providers";
 import { ROOT_VOLUME_GB } from "../../providers/aws";
 import { ROOT } from "../fixtures";
 import { CONTRACT_KEYS } from "../projectFile";
+import { ALL_DOCS, DOC_FILES, README as readme } from "../docs";
 
-const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
 const indexSource = fs.readFileSync(path.join(ROOT, "index.ts"), "utf8");
 
@@ -35,6 +35,27 @@ function rowsStartingWith(text: string, first: RegExp): string[] {
 const SOURCED = /\]\(https?:\/\/[^)]+\)/;
 const DATED = /\b20\d\d-\d\d-\d\d\b/;
 
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as dashes. */
+const anchorOf = (heading: string) => heading.trim().toLowerCase().replace(/[^a-z0-9 _-]/g, "").replace(/ /g, "-");
+
+describe("the README and docs/ link only to what exists", () => {
+    const files: Record<string, string> = { "README.md": readme, ...DOC_FILES };
+    const anchors = (text: string) => new Set([...text.replace(/```[\s\S]*?```/g, "").matchAll(/^#+ (.+)$/gm)].map((m) => anchorOf(m[1])));
+    for (const [file, text] of Object.entries(files)) {
+        it(`${file}: every relative link leads to a file, and every #anchor to a heading there`, () => {
+            for (const [, target] of text.matchAll(/\]\((?!https?:|mailto:)([^)\s]+)\)/g)) {
+                const [linked, anchor] = target.split("#");
+                const resolved = linked === "" ? file : path.normalize(path.join(path.dirname(file), linked));
+                assert.ok(fs.existsSync(path.join(ROOT, resolved)), `${file} links to ${target}, which does not exist`);
+                if (anchor !== undefined) {
+                    const targetText = files[resolved] ?? fs.readFileSync(path.join(ROOT, resolved), "utf8");
+                    assert.ok(anchors(targetText).has(anchor), `${file} links to ${target}, a heading ${resolved} does not have`);
+                }
+            }
+        });
+    }
+});
+
 describe("the README matches the code", () => {
     it("its configuration table lists exactly the keys of Pulumi.yaml's contract", () => {
         assert.deepStrictEqual([...tableKeys("Configuration")].sort(), [...CONTRACT_KEYS].sort());
@@ -42,7 +63,7 @@ describe("the README matches the code", () => {
 
     it("every `pulumi config set` line sets a declared key or a provider's own", () => {
         // The key follows the flags, quoted when it has a --path: `pulumi config set --secret --path 'llmApiKeys.X' ...`.
-        const keys = [...readme.matchAll(/pulumi config set(?:\s+--[a-z-]+)*\s+'?([A-Za-z]\w*(?::\w+)?)/g)].map((m) => m[1]);
+        const keys = [...ALL_DOCS.matchAll(/pulumi config set(?:\s+--[a-z-]+)*\s+'?([A-Za-z]\w*(?::\w+)?)/g)].map((m) => m[1]);
         assert.ok(keys.length > 10, "the README shows how to set config");
         for (const key of keys) {
             const [namespace, name] = key.includes(":") ? key.split(":") : [PROJECT, key];
@@ -55,7 +76,7 @@ describe("the README matches the code", () => {
     });
 
     it("every `npm run` command it gives exists in package.json", () => {
-        const commands = [...readme.matchAll(/npm run ([a-z0-9:-]*[a-z0-9])/g)].map((m) => m[1]);
+        const commands = [...ALL_DOCS.matchAll(/npm run ([a-z0-9:-]*[a-z0-9])/g)].map((m) => m[1]);
         assert.ok(commands.length > 0);
         for (const command of new Set(commands)) assert.ok(command in scripts, `npm run ${command} is not a script in package.json`);
         assert.ok(readme.includes("npm test"), "the README gives the test command CI runs");
@@ -68,11 +89,11 @@ describe("the README matches the code", () => {
 
     it("every `pulumi stack output` it reads is a real output", () => {
         const exported = [...indexSource.matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
-        for (const [, name] of readme.matchAll(/pulumi stack output (\w+)/g)) assert.ok(exported.includes(name), `pulumi stack output ${name} is not exported`);
+        for (const [, name] of ALL_DOCS.matchAll(/pulumi stack output (\w+)/g)) assert.ok(exported.includes(name), `pulumi stack output ${name} is not exported`);
     });
 
-    describe("its cost table", () => {
-        const costs = section("What it costs");
+    describe("the cost table (docs/costs.md)", () => {
+        const costs = DOC_FILES["docs/costs.md"];
         const TITLES: Record<string, string> = { hetzner: "Hetzner", digitalocean: "DigitalOcean", aws: "AWS" };
 
         it("prices each cloud's default server type in its default region, with a source and a date", () => {
