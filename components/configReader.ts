@@ -67,7 +67,7 @@ export function abbreviate(text: string): string {
 
 /**
  * A config that cannot be deployed. The message lists every problem, one sentence each. A
- * `RunError`, so `pulumi preview` prints the message once, without a stack trace.
+ * `RunError`, so `pulumi preview` prints the message without a stack trace.
  */
 export class InvalidConfigError extends pulumi.RunError {
     constructor(
@@ -109,8 +109,10 @@ export class ConfigReader {
             const [namespace, name] = [fullKey.slice(0, separator), fullKey.slice(separator + 1)];
             if (namespace !== this.namespace || known.includes(name)) continue;
             const remove = `pulumi config rm ${name}`;
-            if (elsewhere[name]) {
-                this.problems.push(`${fullKey} is not a setting of this program; that value belongs in ${elsewhere[name]} (\`${remove}\`, then \`pulumi config set --secret ${elsewhere[name]} <value>\`).`);
+            const home = elsewhere[name];
+            if (home) {
+                const secret = /token|key/i.test(home) ? "--secret " : "";
+                this.problems.push(`${fullKey} is not a setting of this program; that value belongs in ${home} (\`${remove}\`, then \`pulumi config set ${secret}${home} <value>\`).`);
                 continue;
             }
             const guess = nearestKey(name, known);
