@@ -3,7 +3,7 @@ import { ufwCommands } from "./firewall";
 import { HOST_PATHS } from "./paths";
 
 /** The host settings the hardening script depends on. */
-export type HardeningPolicy = Pick<HostSettings, "sshPort" | "adminCidrs" | "ipv6">;
+export type HardeningPolicy = Pick<HostSettings, "sshPort" | "ipv6">;
 
 /**
  * The script cloud-init runs once, after its packages are installed. Order matters: SSH first, so

@@ -8,14 +8,16 @@ import { renderSshdHardening } from "./sshd";
 import { renderSysctl } from "./sysctl";
 import { renderUnattendedUpgrades } from "./upgrades";
 
-/** What the user data is rendered from. No secret and no app setting belongs here. */
+/**
+ * What the user data is rendered from: only what needs a new machine to change, since a changed
+ * user data replaces the server. No secret and no app setting belongs here, and no access setting
+ * either: `adminCidrs` lives at the cloud firewall, `sshPublicKeys` and `autoRebootTime` are
+ * applied by the `host-access` deploy step on the running host.
+ */
 export interface UserDataInput {
     /** Host name of the server, e.g. `openclaw-dev`. */
     readonly hostName: string;
-    readonly host: Pick<
-        HostSettings,
-        "osImage" | "sshPort" | "adminCidrs" | "sshPublicKeys" | "dockerSource" | "ipv6" | "autoRebootTime"
-    >;
+    readonly host: Pick<HostSettings, "osImage" | "sshPort" | "dockerSource" | "ipv6">;
     /** The program's own deploy key (OpenSSH public key line). */
     readonly deployPublicKey: string;
 }
@@ -39,7 +41,7 @@ export function renderUserData(input: UserDataInput): string {
         { path: HOST_PATHS.fail2banJail, content: renderFail2banJail(host.sshPort), permissions: "0644" },
         { path: HOST_PATHS.sysctl, content: renderSysctl(host.ipv6), permissions: "0644" },
         { path: HOST_PATHS.dockerDaemon, content: renderDaemonJson(), permissions: "0644" },
-        { path: HOST_PATHS.unattendedUpgrades, content: renderUnattendedUpgrades(host.autoRebootTime), permissions: "0644" },
+        { path: HOST_PATHS.unattendedUpgrades, content: renderUnattendedUpgrades(), permissions: "0644" },
         ...(host.dockerSource === "docker"
             ? [
                   // Written before the package step, so its `apt-get update` already sees Docker's repository.
@@ -63,7 +65,8 @@ export function renderUserData(input: UserDataInput): string {
                 lock_passwd: true,
                 // The remote deploy commands run docker and systemctl through sudo.
                 sudo: "ALL=(ALL) NOPASSWD:ALL",
-                ssh_authorized_keys: [input.deployPublicKey.trim(), ...host.sshPublicKeys],
+                // The operator's keys follow in the host-access step, the first after host-ready.
+                ssh_authorized_keys: [input.deployPublicKey.trim()],
             },
         ],
         package_update: true,

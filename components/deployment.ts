@@ -111,7 +111,7 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
                 litellmMasterKey: this.secrets.litellmMasterKey,
                 connection: this.host.connection,
                 serverId: this.host.serverId,
-                hostReady: this.host.ready,
+                hostReady: this.host.access,
                 stackName: pulumi.getStack(),
                 backups: settings.backups,
                 stateBucket: this.stateBucket,

@@ -4,6 +4,7 @@ import { DEPLOY_USER } from "../cloud-init/paths";
 import { renderUserData } from "../cloud-init/userData";
 import { CloudProvider, InboundRule } from "../providers";
 import { deployCommand, DeployStep } from "./deployStep";
+import { hostAccessScript, renderAuthorizedKeys } from "./hostAccess";
 import { hostReadyScript } from "./hostReady";
 import { HostSettings } from "./settings";
 
@@ -30,6 +31,9 @@ export function sshInboundRule(host: Pick<HostSettings, "sshPort" | "adminCidrs"
 /**
  * A server hardened by cloud-init, behind a cloud firewall, on a static IP, and confirmed ready:
  * `ready` completes only when the hardening marker is there, so every later step depends on it.
+ * Who may reach SSH is the cloud firewall's to say, and the operator's keys and the reboot window
+ * are applied to the running host (`access`): none of them is in the user data, so changing them
+ * never replaces the server.
  */
 export class HardenedHost extends pulumi.ComponentResource {
     /** The static public IPv4 address. */
@@ -44,6 +48,9 @@ export class HardenedHost extends pulumi.ComponentResource {
     readonly readyStep: DeployStep;
     /** Completes once cloud-init finished and the hardening marker exists. */
     readonly ready: command.remote.Command;
+    /** The second step, as data: the operator's keys and the reboot window. */
+    readonly accessStep: DeployStep;
+    readonly access: command.remote.Command;
 
     constructor(name: string, args: HardenedHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("openclaw:index:HardenedHost", name, {}, opts);
@@ -83,6 +90,14 @@ export class HardenedHost extends pulumi.ComponentResource {
         // The static IP stays when the server is replaced, so the server id is what says "new host".
         this.readyStep = { name: "host-ready", script: hostReadyScript(), triggers: [provisioned.serverId] };
         this.ready = deployCommand(`${name}-${this.readyStep.name}`, this.readyStep, this.connection, { parent: this });
+
+        this.accessStep = {
+            name: "host-access",
+            script: hostAccessScript(host),
+            stdin: pulumi.output(args.deployKey.publicKey).apply((key) => renderAuthorizedKeys(key, host.sshPublicKeys)),
+            triggers: [provisioned.serverId],
+        };
+        this.access = deployCommand(`${name}-${this.accessStep.name}`, this.accessStep, this.connection, { parent: this, dependsOn: [this.ready] });
 
         this.registerOutputs({ publicIp: this.publicIp });
     }

@@ -32,7 +32,7 @@ export interface OpenClawStackArgs {
     readonly connection: command.types.input.remote.ConnectionArgs;
     /** The server's id; a new server reruns every step. */
     readonly serverId: pulumi.Input<string>;
-    /** The host's wait-for-cloud-init step: the first step runs after it. */
+    /** The host's last step (host-access): the first stack step runs after it. */
     readonly hostReady: pulumi.Resource;
     /** The stack's name, as alerts and the backup settings file name it. */
     readonly stackName: string;

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudCatalog, CloudProvider, HostRequest, InboundRule, OsImage, ProvisionedHost, reachedThrough } from "./types";
+import { CloudCatalog, CloudProvider, HostRequest, InboundRule, OsImage, ProvisionedHost, reachedThrough, replacedByUserData } from "./types";
 
 const GiB = 1024;
 
@@ -148,7 +148,7 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
             tags: { Name: name },
         },
         // A newer AMI must not replace a running server on the next `pulumi up`; use `--replace` for that.
-        { ...kept, ignoreChanges: ["ami"] },
+        { ...kept, ...replacedByUserData(request.userData, ["ami"]) },
     );
 
     const eip = new aws.ec2.Eip(`${name}-ipv4`, { domain: "vpc", tags: { Name: name } }, kept);

@@ -1,6 +1,6 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost, reachedThrough } from "./types";
+import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost, reachedThrough, replacedByUserData } from "./types";
 
 const GiB = 1024;
 
@@ -60,7 +60,7 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
             gracefulShutdown: true,
             monitoring: false,
         },
-        kept,
+        { ...kept, ...replacedByUserData(request.userData) },
     );
     const dropletId = droplet.id.apply(Number);
 

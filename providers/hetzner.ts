@@ -1,6 +1,6 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost, reachedThrough } from "./types";
+import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost, reachedThrough, replacedByUserData } from "./types";
 
 const GiB = 1024;
 
@@ -86,7 +86,7 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
         },
         // The primary IP can be attached to one server at a time, so a replacement
         // must release it (delete the old server) before the new one can take it.
-        { ...kept, deleteBeforeReplace: true },
+        { ...kept, deleteBeforeReplace: true, ...replacedByUserData(request.userData) },
     );
 
     // The primary IP is attached through the server's own public network settings.

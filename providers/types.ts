@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 /** The clouds a stack can run on. Adding one means one file in `providers/` and one line in `providers/index.ts`. */
@@ -43,7 +44,7 @@ export interface HostRequest {
     readonly region: string;
     readonly serverType: string;
     readonly osImage: OsImage;
-    /** The rendered `#cloud-config`. Changing it replaces the server. */
+    /** The rendered `#cloud-config`. Changing it replaces the server (`replacedByUserData`). */
     readonly userData: pulumi.Input<string>;
     /** OpenSSH public key of the program's deploy key, registered with the cloud. */
     readonly deployPublicKey: pulumi.Input<string>;
@@ -81,4 +82,22 @@ export interface CloudProvider {
  */
 export function reachedThrough(address: pulumi.Output<string>, ...attachments: pulumi.Resource[]): pulumi.Output<string> {
     return pulumi.all([address, ...attachments.map((attachment) => attachment.urn)]).apply(([value]) => value);
+}
+
+/**
+ * The server's options for its user data: its hash is the server's replacement trigger, and the
+ * provider's own diff of it is ignored. A changed user data replaces the server as before, except
+ * on the first `pulumi up` over a state without a trigger (the engine ignores a null trigger): a
+ * stack deployed before the access settings left the user data keeps its server then. Whatever
+ * replaces the server, the new one gets the new user data: the engine re-checks a replacement from
+ * the program's inputs, ignored ones included (pkg/resource/deploy/step_generator.go).
+ */
+export function replacedByUserData(
+    userData: pulumi.Input<string>,
+    otherIgnoredChanges: readonly string[] = [],
+): Pick<pulumi.CustomResourceOptions, "ignoreChanges" | "replacementTrigger"> {
+    return {
+        ignoreChanges: [...otherIgnoredChanges, "userData"],
+        replacementTrigger: pulumi.output(userData).apply((text) => createHash("sha256").update(text).digest("hex")),
+    };
 }

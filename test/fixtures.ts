@@ -95,6 +95,9 @@ export function stackStepNames(mode: IngressMode = "tunnel", store: StateStore =
     ];
 }
 
+/** The host's own steps, before the stack's: cloud-init done, then the operator's access. */
+export const HOST_STEP_NAMES = ["host-ready", "host-access"];
+
 /** The default (tunnel) stack's steps. */
 export const STACK_STEP_NAMES = stackStepNames("tunnel");
 

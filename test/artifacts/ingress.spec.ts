@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CADDY_HEALTH_URL, renderCaddyfile, SECURITY_HEADERS } from "../../components/stack/caddyfile";
+import { SSH_RULE_COMMENT } from "../../cloud-init/firewall";
 import { FIREWALL_CHAINS, INGRESS_RULE_COMMENT, renderFirewallScript, renderFirewallUnit, renderIngressSources } from "../../components/stack/hostFirewall";
 import { HOST_FIREWALL_FILES, NETWORKS, PORTS, SERVICES, STACK_FILES } from "../../components/stack/layout";
 import { shellQuote } from "../../components/stack/steps";
@@ -150,8 +151,8 @@ else:
 json.dump(stored, open(state, "w"))
 `;
 
-/** UFW's rules on a hardened host before the deploy: SSH from the admins (as cloud-init adds it). */
-const SSH_RULE = ["allow", "proto", "tcp", "from", "203.0.113.0/24", "to", "any", "port", "9922", "comment", "ssh from admin"];
+/** UFW's rules on a hardened host before the deploy: SSH (as cloud-init adds it). */
+const SSH_RULE = ["allow", "proto", "tcp", "to", "any", "port", "9922", "comment", SSH_RULE_COMMENT];
 /** The rule the script adds for one source: exactly what `ufw` receives. */
 const ingressRule = (cidr: string) => ["allow", "from", cidr, "to", "any", "port", `${PORTS.http},${PORTS.https}`, "proto", "tcp", "comment", INGRESS_RULE_COMMENT];
 /** The delete the script runs for a source it no longer lists. */
@@ -218,7 +219,7 @@ const ufwCalls = (run: FirewallRun) => run.calls.filter((c) => c.startsWith("ufw
 const rulesOf = (input: string, chain: string) => input.split("\n").filter((l) => l.startsWith(`-A ${chain} `));
 /** How `ufw show added` lists a rule (its formatter quotes the comment). */
 const shownAs = (cidr: string) => `ufw allow from ${cidr} to any port ${PORTS.http},${PORTS.https} proto tcp comment '${INGRESS_RULE_COMMENT}'`;
-const SHOWN_SSH_RULE = "ufw allow from 203.0.113.0/24 to any port 9922 proto tcp comment 'ssh from admin'";
+const SHOWN_SSH_RULE = `ufw allow 9922/tcp comment '${SSH_RULE_COMMENT}'`;
 
 const V4 = TEST_CLOUDFLARE_RANGES.ipv4Cidrs;
 const V6 = TEST_CLOUDFLARE_RANGES.ipv6Cidrs;

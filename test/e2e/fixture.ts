@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderUserData } from "../../cloud-init/userData";
+import { hostAccessScript, renderAuthorizedKeys } from "../../components/hostAccess";
 import { hostReadyScript } from "../../components/hostReady";
 import { parseSettings, Settings } from "../../components/settings";
 import { rawConfig, SECRET_KEYS, TEST_LLM_KEYS } from "../fixtures";
@@ -25,8 +26,12 @@ export const E2E_CONFIG = {
 export interface E2eContext {
     readonly vm: Vm;
     readonly settings: Settings;
+    /** The test's deploy key, as the program's own would be in the user data. */
+    readonly deployPublicKey: string;
     /** The first deploy step's result, run over SSH as the Pulumi command runs it. */
     readonly hostReady: CommandResult;
+    /** The second step's (host-access), run the same way. */
+    readonly hostAccess: CommandResult;
     /** Seconds from VM start until hardened SSH answered and cloud-init was done. */
     readonly bootToReadySeconds: number;
 }
@@ -62,7 +67,8 @@ export const mochaHooks = {
         log(`hardened SSH answers after ${Math.round((Date.now() - vm.startedAt) / 1000)} s; running the host-ready step`);
         const hostReady = vm.ssh(hostReadyScript());
         const bootToReadySeconds = Math.round((Date.now() - vm.startedAt) / 1000);
-        context = { vm, settings, hostReady, bootToReadySeconds };
+        const hostAccess = vm.ssh(hostAccessScript(settings.host), { input: renderAuthorizedKeys(deployPublicKey, settings.host.sshPublicKeys) });
+        context = { vm, settings, deployPublicKey, hostReady, hostAccess, bootToReadySeconds };
     },
     afterAll() {
         context?.vm.stop();

@@ -3,7 +3,13 @@
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as net from "net";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { SSH_RULE_COMMENT } from "../../cloud-init/firewall";
 import { HOST_PATHS } from "../../cloud-init/paths";
+import { hostAccessScript, renderAuthorizedKeys } from "../../components/hostAccess";
 import { sysctlValues } from "../../cloud-init/sysctl";
 import { expectedSshd, pickSshd } from "../hardening";
 import { e2e, QEMU_HOST_ADDRESS } from "./fixture";
@@ -122,6 +128,59 @@ describe("the hardened host (Debian 13 VM)", () => {
             }
         });
 
+        describe("access settings, applied to the running host by the host-access step", () => {
+            const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-e2e-operators-"));
+            const operator = (name: string) => {
+                const file = path.join(keyDir, name);
+                execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", file]);
+                return { file, publicKey: fs.readFileSync(`${file}.pub`, "utf8").trim() };
+            };
+            const access = (publicKeys: string[], autoRebootTime: string, firstLine = e2e().deployPublicKey) =>
+                e2e().vm.ssh(hostAccessScript({ autoRebootTime }), { input: renderAuthorizedKeys(firstLine, publicKeys) });
+            const rebootTime = () => e2e().vm.sudo("apt-config dump").match(/^Unattended-Upgrade::Automatic-Reboot-Time "([^"]*)";$/m)?.[1];
+            const logsIn = (key: string) => e2e().vm.attempt("deploy", [], "true", key).status === 0;
+            after(() => {
+                const { vm, settings, deployPublicKey } = e2e();
+                vm.ssh(hostAccessScript(settings.host), { input: renderAuthorizedKeys(deployPublicKey, settings.host.sshPublicKeys) });
+                fs.rmSync(keyDir, { recursive: true, force: true });
+            });
+
+            it("ran after host-ready and set the configured reboot window", () => {
+                const { hostAccess, settings } = e2e();
+                assert.strictEqual(hostAccess.status, 0, `${hostAccess.stdout}${hostAccess.stderr}`);
+                assert.match(hostAccess.stdout, /^authorized_keys: the deploy key and 0 operator key\(s\)$/m);
+                assert.strictEqual(rebootTime(), settings.host.autoRebootTime);
+            });
+
+            it("swaps the operator's keys and the reboot window in place, and the deploy key gets in before, between and after", () => {
+                const [alice, bob] = [operator("alice"), operator("bob")];
+                assert.ok(!logsIn(alice.file), "alice is not let in before her key is added");
+                const first = access([alice.publicKey], "02:15");
+                assert.strictEqual(first.status, 0, first.stderr);
+                assert.ok(logsIn(alice.file), "alice gets in once her key is set");
+                assert.strictEqual(rebootTime(), "02:15");
+                assert.ok(logsIn(e2e().vm.privateKey), "the deploy key still gets in on a new connection");
+
+                const second = access([bob.publicKey], "04:40");
+                assert.strictEqual(second.status, 0, second.stderr);
+                assert.match(second.stdout, /the deploy key and 1 operator key\(s\)/);
+                assert.ok(logsIn(bob.file), "bob gets in");
+                assert.ok(!logsIn(alice.file), "alice's removed key no longer gets in");
+                assert.strictEqual(rebootTime(), "04:40");
+                assert.ok(logsIn(e2e().vm.privateKey), "the deploy key still gets in on a new connection");
+            });
+
+            it("refuses a key list that does not start with the deploy key, and keeps the one in place", () => {
+                const before = e2e().vm.sudo("cat /home/deploy/.ssh/authorized_keys");
+                const intruder = operator("intruder");
+                const result = access([], "04:40", intruder.publicKey);
+                assert.strictEqual(result.status, 1);
+                assert.match(result.stderr, /does not start with the deploy key this host trusts; it was left as it was/);
+                assert.strictEqual(e2e().vm.sudo("cat /home/deploy/.ssh/authorized_keys"), before);
+                assert.ok(logsIn(e2e().vm.privateKey));
+            });
+        });
+
         it("runs with every hardening setting (sshd -T)", () => {
             const { vm, settings } = e2e();
             const expected = expectedSshd(settings.host.sshPort);
@@ -150,13 +209,13 @@ describe("the hardened host (Debian 13 VM)", () => {
     });
 
     describe("firewall", () => {
-        it("UFW is active, denies incoming by default, and its only inbound rule is SSH from the admin block", () => {
+        it("UFW is active, denies incoming by default, and its only inbound rule is SSH, whose sources the cloud firewall filters", () => {
             const { vm, settings } = e2e();
             const status = vm.sudo("ufw status verbose");
             assert.match(status, /^Status: active$/m);
             assert.match(status, /^Default: deny \(incoming\), allow \(outgoing\)/m);
             const rules = status.split(/^-+\s+-+\s+-+\s*$/m)[1].trim().split("\n").map((line) => line.trim().split(/\s{2,}/));
-            assert.deepStrictEqual(rules, [[`${settings.host.sshPort}/tcp`, "ALLOW IN", QEMU_HOST_ADDRESS, "# ssh from admin"]]);
+            assert.deepStrictEqual(rules, [[`${settings.host.sshPort}/tcp`, "ALLOW IN", "Anywhere", `# ${SSH_RULE_COMMENT}`]]);
         });
     });
 
@@ -168,8 +227,9 @@ describe("the hardened host (Debian 13 VM)", () => {
         it("bans a source after repeated failed logins (a second source inside the VM)", () => {
             const { vm, settings } = e2e();
             const port = settings.host.sshPort;
-            // A network namespace inside the guest plays the attacker at 10.250.0.2; UFW lets it
-            // reach sshd for this test only, so its failures reach the journal.
+            // A network namespace inside the guest plays the attacker at 10.250.0.2: an address the
+            // host has never seen reaches sshd with no change to the host (as an operator's new
+            // address does once the cloud firewall lets it through), and its failures reach the journal.
             const setup = [
                 "ip netns add oc-attacker",
                 "ip link add oc-veth0 type veth peer name oc-veth1",
@@ -178,7 +238,6 @@ describe("the hardened host (Debian 13 VM)", () => {
                 "ip link set oc-veth0 up",
                 "ip netns exec oc-attacker ip addr add 10.250.0.2/30 dev oc-veth1",
                 "ip netns exec oc-attacker ip link set oc-veth1 up",
-                `ufw insert 1 allow proto tcp from 10.250.0.2 to any port ${port} comment e2e-attacker`,
             ];
             // `timeout`: once the ban lands mid-attempt, the client would otherwise wait on a dead session.
             const attempt = (user: string) =>
@@ -186,6 +245,8 @@ describe("the hardened host (Debian 13 VM)", () => {
             const attack = `for i in 1 2 3 4 5 6; do ${attempt("nobody-$i")}; done; true`;
             try {
                 vm.sudo(`sh -c '${setup.join(" && ")}'`);
+                const greeting = vm.sudo(`timeout 10 ip netns exec oc-attacker bash -c 'exec 3<>/dev/tcp/10.250.0.1/${port}; head -c 8 <&3'`);
+                assert.strictEqual(greeting, "SSH-2.0-", "a new source address reaches sshd through UFW");
                 vm.sudo(`sh -c '${attack}'`);
                 let jail = "";
                 for (let i = 0; i < 30 && !jail.includes("10.250.0.2"); i++) {
@@ -197,7 +258,7 @@ describe("the hardened host (Debian 13 VM)", () => {
                 assert.match(blocked.stdout, /Connection refused|timed out|unreachable/i, "the banned source can no longer connect");
             } finally {
                 vm.ssh(
-                    `sudo sh -c 'fail2ban-client set sshd unbanip 10.250.0.2; ufw delete allow proto tcp from 10.250.0.2 to any port ${port}; ip netns del oc-attacker; ip link del oc-veth0' >/dev/null 2>&1; true`,
+                    `sudo sh -c 'fail2ban-client set sshd unbanip 10.250.0.2; ip netns del oc-attacker; ip link del oc-veth0' >/dev/null 2>&1; true`,
                 );
             }
         });

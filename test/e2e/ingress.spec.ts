@@ -10,7 +10,8 @@ import { FIREWALL_CHAINS, INGRESS_RULE_COMMENT, renderIngressSources } from "../
 import { HOST_FIREWALL_FILES, NETWORKS, PORTS, STACK_FILES } from "../../components/stack/layout";
 import { stackSteps } from "../../components/stack/steps";
 import { ingressStepsFor, maintenanceStepsFor, TEST_CLOUDFLARE_RANGES } from "../fixtures";
-import { e2e, QEMU_HOST_ADDRESS } from "./fixture";
+import { SSH_RULE_COMMENT } from "../../cloud-init/firewall";
+import { e2e } from "./fixture";
 
 /** The stack spec's server id: the stack-directories step rewrites the owner marker with it. */
 const SERVER_ID = "e2e-server-1";
@@ -90,7 +91,7 @@ describe("the caddy mode's host firewall (Debian 13 VM)", () => {
         ...allowed.map((source) => `-A ${FIREWALL_CHAINS.ingress} -s ${source} -j RETURN`),
         `-A ${FIREWALL_CHAINS.ingress} -j DROP`,
     ];
-    const sshRule = () => [`${e2e().settings.host.sshPort}/tcp`, "ALLOW IN", QEMU_HOST_ADDRESS, "# ssh from admin"];
+    const sshRule = () => [`${e2e().settings.host.sshPort}/tcp`, "ALLOW IN", "Anywhere", `# ${SSH_RULE_COMMENT}`];
     const ingressRule = (source: string) => [`${ports}/tcp`, "ALLOW IN", source, `# ${INGRESS_RULE_COMMENT}`];
     const sorted = (rows: string[][]) => [...rows].sort((a, b) => a.join(" ").localeCompare(b.join(" ")));
 

@@ -137,10 +137,10 @@ export class Vm {
         return !this.stopped && this.qemu.exitCode === null;
     }
 
-    /** Base ssh arguments: the test's key, no host key prompts, one multiplexed connection. */
-    sshArgs(user = "deploy", extra: readonly string[] = []): string[] {
+    /** Base ssh arguments: the test's key (or `key`), no host key prompts. */
+    sshArgs(user = "deploy", extra: readonly string[] = [], key = this.privateKey): string[] {
         return [
-            "-i", this.privateKey,
+            "-i", key,
             "-p", String(this.sshHostPort),
             "-o", "IdentitiesOnly=yes",
             "-o", "StrictHostKeyChecking=no",
@@ -176,9 +176,9 @@ export class Vm {
         return result.stdout;
     }
 
-    /** A one-off connection attempt with its own options (for the refusal checks). */
-    attempt(user: string, extra: readonly string[], command = "true"): CommandResult {
-        const result = spawnSync("ssh", [...this.sshArgs(user, extra), command], { encoding: "utf8", timeout: 60000 });
+    /** A one-off connection attempt with its own options (for the refusal checks), with the test's key or `key`. */
+    attempt(user: string, extra: readonly string[], command = "true", key = this.privateKey): CommandResult {
+        const result = spawnSync("ssh", [...this.sshArgs(user, extra, key), command], { encoding: "utf8", timeout: 60000 });
         return { status: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
     }
 

@@ -10,7 +10,7 @@ import { OpenClawDeployment } from "../../components/deployment";
 import { deployUnderMocks } from "../deployUnderMocks";
 import { ConfigError, parseSettings, Settings } from "../../components/settings";
 import { CloudName } from "../../providers";
-import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, stackStepNames, TEST_TELEGRAM_TOKEN } from "../fixtures";
+import { ConfigMap, devConfigFor, rawConfig, HOST_STEP_NAMES, SECRET_KEYS, stackStepNames, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
 const S3 = {
     bucket: "aws:s3/bucket:Bucket",
@@ -220,7 +220,7 @@ describe("stateStore r2 (the dev stack's default: it names a Cloudflare account)
 
     it("installs the backup timer on the schedule and restores before the stack's first start", () => {
         const names = ofType("command:remote:Command").map((c) => c.name.replace(/^openclaw-/, ""));
-        assert.deepStrictEqual(names, ["host-ready", ...stackStepNames("tunnel", "r2")]);
+        assert.deepStrictEqual(names, [...HOST_STEP_NAMES, ...stackStepNames("tunnel", "r2")]);
         assert.ok(names.indexOf("state-restore") < names.indexOf("stack-up"));
         assert.ok(step("maintenance").create.includes(`OnCalendar=${settings.backups.backupSchedule}`));
         assert.ok(step("maintenance").create.includes("systemctl enable --now openclaw-backup.timer"));
@@ -250,7 +250,7 @@ describe("stateStore none", () => {
     it("registers no bucket and no credentials, and skips the restore", () => {
         assert.deepStrictEqual(recorded.filter((r) => BUCKET_TYPES.includes(r.type)), []);
         const names = ofType("command:remote:Command").map((c) => c.name.replace(/^openclaw-/, ""));
-        assert.deepStrictEqual(names, ["host-ready", ...stackStepNames("tunnel", "none")]);
+        assert.deepStrictEqual(names, [...HOST_STEP_NAMES, ...stackStepNames("tunnel", "none")]);
     });
 
     it("still installs the watchdog, and turns scheduled backups off", () => {

@@ -111,6 +111,39 @@ for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
             const key = await valueOf(again.secrets.deployPublicKey);
             assert.strictEqual(rendered(changed, key), rendered(settingsFor(cloud, extra), key));
         });
+
+        it("keeps the server when an access setting changes: the cloud firewall and the host-access step take it", async () => {
+            // Each mock deployment makes its own deploy key: compare the servers without it.
+            const withoutKey = async (d: OpenClawDeployment) => {
+                const key = (await valueOf(d.secrets.deployPublicKey)).trim();
+                return JSON.parse(JSON.stringify(single(parts[cloud].server).inputs).split(key).join("<deploy key>"));
+            };
+            const server = await withoutKey(await deploy(settingsFor(cloud, extra)));
+            const access = named("command:remote:Command", "openclaw-host-access").inputs;
+            const operatorKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILbppWoTAquXoD9ZO1dJWnhFt+rh4PwmyuRBhf64X42s ops@example.com";
+            const again = await deploy(
+                settingsFor(cloud, {
+                    ...extra,
+                    "openclaw:adminCidrs": '["192.0.2.44/32"]',
+                    "openclaw:sshPublicKeys": JSON.stringify([operatorKey]),
+                    "openclaw:autoRebootTime": "02:15",
+                }),
+            );
+            assert.deepStrictEqual(await withoutKey(again), server, "the server's inputs, user data included, are unchanged");
+            assert.deepStrictEqual(inboundRules(cloud, single(parts[cloud].firewall).inputs), [{ port: "9922", protocol: "tcp", sources: ["192.0.2.44/32"] }]);
+            const changed = named("command:remote:Command", "openclaw-host-access").inputs;
+            assert.deepStrictEqual(changed.triggers, access.triggers, "an update of the step, not a replacement");
+            assert.strictEqual(changed.stdin.split("\n")[1], operatorKey, "the operator's key follows the deploy key");
+            assert.match(changed.create, /Automatic-Reboot-Time "02:15";/);
+        });
+
+        it("gives the server new user data, and so a new server, when a machine setting changes", async () => {
+            const userData = single(parts[cloud].server).inputs.userData;
+            for (const [key, value] of [["openclaw:sshPort", "2222"], ["openclaw:dockerSource", "distro"], ["openclaw:osImage", "debian-12"]]) {
+                await deploy(settingsFor(cloud, { ...extra, [key]: value }));
+                assert.notStrictEqual(single(parts[cloud].server).inputs.userData, userData, key);
+            }
+        });
     });
 }
 

@@ -9,7 +9,7 @@ import { OpenClawDeployment } from "../../components/deployment";
 import { deployUnderMocks } from "../deployUnderMocks";
 import { IngressMode, parseSettings, Settings } from "../../components/settings";
 import { CloudName } from "../../providers";
-import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, stackStepNames, TEST_CLOUDFLARE_RANGES, TEST_TAILSCALE_KEY } from "../fixtures";
+import { ConfigMap, devConfigFor, rawConfig, HOST_STEP_NAMES, SECRET_KEYS, stackStepNames, TEST_CLOUDFLARE_RANGES, TEST_TAILSCALE_KEY } from "../fixtures";
 
 const CF = {
     tunnel: "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared",
@@ -69,7 +69,7 @@ for (const mode of ["tunnel", "caddy", "tailscale", "none"] as IngressMode[]) {
         });
 
         it("adds exactly the mode's deploy steps", () => {
-            assert.deepStrictEqual(ofType("command:remote:Command").map((c) => c.name), ["host-ready", ...stackStepNames(mode, "none")].map((n) => `openclaw-${n}`));
+            assert.deepStrictEqual(ofType("command:remote:Command").map((c) => c.name), [...HOST_STEP_NAMES, ...stackStepNames(mode, "none")].map((n) => `openclaw-${n}`));
         });
 
         it(`opens ${mode === "caddy" ? "80 and 443 to Cloudflare's ranges only, besides SSH" : "no port but SSH"} at the cloud firewall`, () => {

@@ -4,7 +4,7 @@ import { generatedSecrets, named, ofType, recorded, resetMocks, settled, single,
 import { OpenClawDeployment } from "../../components/deployment";
 import { parseSettings, Settings } from "../../components/settings";
 import { CloudName } from "../../providers";
-import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
+import { ConfigMap, devConfigFor, rawConfig, HOST_STEP_NAMES, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
 const SERVER: Record<CloudName, string> = {
     hetzner: "hcloud:index/server:Server",
@@ -12,7 +12,7 @@ const SERVER: Record<CloudName, string> = {
     aws: "aws:ec2/instance:Instance",
 };
 
-const STEP_NAMES = ["host-ready", ...STACK_STEP_NAMES];
+const STEP_NAMES = [...HOST_STEP_NAMES, ...STACK_STEP_NAMES];
 
 function settingsFor(cloud: CloudName, extra: ConfigMap = {}): Settings {
     return parseSettings(rawConfig(devConfigFor(cloud, { "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN, ...extra }), SECRET_KEYS));
@@ -51,10 +51,11 @@ for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
         it("registers the deploy steps in order, each after the one before, the first after the host is ready", () => {
             const commands = ofType("command:remote:Command").map((c) => c.name);
             assert.deepStrictEqual(commands, STEP_NAMES.map((n) => `openclaw-${n}`));
-            // The first step also waits for the Cloudflare side, which therefore outlives it on destroy.
-            assert.deepStrictEqual(result.dependsOn[`openclaw-${STEP_NAMES[1]}`], ["openclaw-host-ready", "openclaw"], STEP_NAMES[1]);
+            assert.deepStrictEqual(result.dependsOn["openclaw-host-access"], ["openclaw-host-ready"]);
+            // The stack's first step also waits for the Cloudflare side, which therefore outlives it on destroy.
+            assert.deepStrictEqual(result.dependsOn[`openclaw-${STEP_NAMES[2]}`], ["openclaw-host-access", "openclaw"], STEP_NAMES[2]);
             assert.strictEqual(single("openclaw:index:CloudflareIngress").name, "openclaw");
-            for (let i = 2; i < STEP_NAMES.length; i++) {
+            for (let i = 3; i < STEP_NAMES.length; i++) {
                 assert.deepStrictEqual(result.dependsOn[`openclaw-${STEP_NAMES[i]}`], [`openclaw-${STEP_NAMES[i - 1]}`], STEP_NAMES[i]);
             }
             assert.strictEqual(single("openclaw:index:Stack").name, "openclaw");

@@ -5,7 +5,6 @@ import { HOST_PATHS } from "../../cloud-init/paths";
 import { sysctlValues } from "../../cloud-init/sysctl";
 
 const DEPLOY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMq3yOd3x0dgDuqPCAbqC1yNnZu7jB0V0zSxvSt1xQ+3 openclaw-deploy";
-const OPERATOR_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILbppWoTAquXoD9ZO1dJWnhFt+rh4PwmyuRBhf64X42s ops@example.com";
 
 function input(host: Partial<UserDataInput["host"]> = {}): UserDataInput {
     return {
@@ -14,11 +13,8 @@ function input(host: Partial<UserDataInput["host"]> = {}): UserDataInput {
         host: {
             osImage: "debian-13",
             sshPort: 9922,
-            adminCidrs: ["203.0.113.7/32", "198.51.100.0/28"],
-            sshPublicKeys: [OPERATOR_KEY],
             dockerSource: "docker",
             ipv6: false,
-            autoRebootTime: "05:00",
             ...host,
         },
     };
@@ -53,12 +49,12 @@ function hardenScript(config: any): string {
 }
 
 describe("cloud-init user data", () => {
-    it("creates only the deploy user, with the deploy key and the operator keys, and no password", () => {
+    it("creates only the deploy user, with the deploy key alone (the operator's keys come with host-access), and no password", () => {
         const config = parsed(renderUserData(input()));
         assert.strictEqual(config.users.length, 1, "no default cloud user");
         const [deploy] = config.users;
         assert.strictEqual(deploy.name, "deploy");
-        assert.deepStrictEqual(deploy.ssh_authorized_keys, [DEPLOY_KEY, OPERATOR_KEY]);
+        assert.deepStrictEqual(deploy.ssh_authorized_keys, [DEPLOY_KEY]);
         assert.strictEqual(deploy.lock_passwd, true);
         assert.strictEqual(deploy.sudo, "ALL=(ALL) NOPASSWD:ALL");
         assert.strictEqual(deploy.passwd, undefined);
@@ -112,25 +108,13 @@ describe("cloud-init user data", () => {
         assert.deepStrictEqual(parsed(renderUserData(input())).runcmd, [[HOST_PATHS.hardenScript]]);
     });
 
-    it("allows SSH through UFW from each admin block only, without rate limiting them", () => {
+    it("denies every inbound port through UFW but SSH, which it leaves to the cloud firewall to filter by source", () => {
         const script = hardenScript(parsed(renderUserData(input())));
         const rules = script.split("\n").map((l) => l.trim()).filter((l) => /^ufw (allow|limit|deny|reject)/.test(l));
-        assert.deepStrictEqual(rules, [
-            "ufw allow proto tcp from 203.0.113.7/32 to any port 9922 comment 'ssh from admin'",
-            "ufw allow proto tcp from 198.51.100.0/28 to any port 9922 comment 'ssh from admin'",
-        ]);
+        assert.deepStrictEqual(rules, ["ufw allow proto tcp to any port 9922 comment 'ssh; sources are filtered at the cloud firewall'"]);
         assert.match(script, /ufw default deny incoming\n\s+ufw default allow outgoing/);
         assert.ok(script.indexOf("ufw --force enable") > script.lastIndexOf("ufw allow"), "enabled after the rules exist");
         assert.match(script, /IPV6=no/);
-    });
-
-    it("rate-limits SSH only where it is open to the world, after the admin allows", () => {
-        const script = hardenScript(parsed(renderUserData(input({ adminCidrs: ["0.0.0.0/0", "203.0.113.7/32"] }))));
-        const rules = script.split("\n").map((l) => l.trim()).filter((l) => /^ufw (allow|limit)/.test(l));
-        assert.deepStrictEqual(rules, [
-            "ufw allow proto tcp from 203.0.113.7/32 to any port 9922 comment 'ssh from admin'",
-            "ufw limit proto tcp from 0.0.0.0/0 to any port 9922 comment 'ssh from anywhere, rate-limited'",
-        ]);
     });
 
     it("runs a fail2ban sshd jail on the SSH port with the journal as its source", () => {
@@ -186,10 +170,10 @@ describe("cloud-init user data", () => {
         );
     });
 
-    it("enables unattended upgrades with the configured reboot window", () => {
-        const upgrades = file(parsed(renderUserData(input({ autoRebootTime: "04:30" }))), HOST_PATHS.unattendedUpgrades);
-        assert.ok(upgrades.includes('Unattended-Upgrade::Automatic-Reboot "true";'));
-        assert.ok(upgrades.includes('Unattended-Upgrade::Automatic-Reboot-Time "04:30";'));
+    it("enables unattended upgrades, and no reboot until host-access sets the window", () => {
+        const upgrades = file(parsed(renderUserData(input())), HOST_PATHS.unattendedUpgrades);
+        assert.ok(upgrades.includes('Unattended-Upgrade::Automatic-Reboot "false";'));
+        assert.ok(!upgrades.includes("Automatic-Reboot-Time"));
         assert.ok(upgrades.includes('APT::Periodic::Unattended-Upgrade "1";'));
         assert.ok(parsed(renderUserData(input())).packages.includes("unattended-upgrades"));
     });
@@ -216,7 +200,7 @@ describe("cloud-init user data", () => {
     });
 
     it("fits in AWS's 16 KiB user data limit", () => {
-        const size = Buffer.byteLength(renderUserData(input({ adminCidrs: Array.from({ length: 20 }, (_, i) => `198.51.100.${i * 8}/29`) })));
+        const size = Buffer.byteLength(renderUserData(input({ dockerSource: "docker" })));
         assert.ok(size < 16 * 1024, `user data is ${size} bytes`);
     });
 });

@@ -1,0 +1,46 @@
+import { DEPLOY_USER, HOST_PATHS } from "../cloud-init/paths";
+import { renderUnattendedUpgrades } from "../cloud-init/upgrades";
+import type { HostSettings } from "./settings";
+
+/** The access settings a running host takes without being replaced. */
+export type HostAccess = Pick<HostSettings, "sshPublicKeys" | "autoRebootTime">;
+
+/** The `deploy` user's `authorized_keys`: the program's deploy key first, then the operator's keys. */
+export function renderAuthorizedKeys(deployPublicKey: string, operatorKeys: readonly string[]): string {
+    return [deployPublicKey.trim(), ...operatorKeys].map((key) => `${key}\n`).join("");
+}
+
+/**
+ * The step after host-ready: the operator's keys (on standard input, as `renderAuthorizedKeys`
+ * gives them) and the reboot window, applied to the running host. It never locks the deploy out:
+ * a file whose first line is not the deploy key the host already trusts is refused unwritten.
+ */
+export function hostAccessScript(access: Pick<HostAccess, "autoRebootTime">): string {
+    const keys = `/home/${DEPLOY_USER}/.ssh/authorized_keys`;
+    const marker = "OPENCLAW_UPGRADES_END";
+    return `set -euo pipefail
+new=$(mktemp ${keys}.XXXXXX)
+trap 'rm -f "$new"' EXIT
+cat > "$new"
+if [ "$(head -n 1 "$new")" != "$(head -n 1 ${keys})" ]; then
+    echo "host-access: the new authorized_keys does not start with the deploy key this host trusts; it was left as it was" >&2
+    exit 1
+fi
+chmod 0600 "$new"
+mv -f "$new" ${keys}
+trap - EXIT
+echo "authorized_keys: the deploy key and $(($(grep -c . ${keys}) - 1)) operator key(s)"
+
+staged=$(sudo mktemp /etc/apt/.openclaw-upgrades.XXXXXX)
+sudo tee "$staged" >/dev/null <<'${marker}'
+${renderUnattendedUpgrades(access.autoRebootTime).replace(/\n$/, "")}
+${marker}
+sudo chmod 0644 "$staged"
+sudo mv -f "$staged" ${HOST_PATHS.unattendedUpgrades}
+if ! apt-config dump | grep -qxF 'Unattended-Upgrade::Automatic-Reboot-Time "${access.autoRebootTime}";'; then
+    echo "host-access: apt does not read the reboot window ${access.autoRebootTime} from ${HOST_PATHS.unattendedUpgrades}" >&2
+    exit 1
+fi
+echo "unattended upgrades may reboot at ${access.autoRebootTime}"
+`;
+}
