@@ -11,7 +11,7 @@ import * as YAML from "yaml";
 import { HOST_PATHS } from "../../cloud-init/paths";
 import { ConfigError, parseSettings } from "../../components/settings";
 import { STACK_FILES } from "../../components/stack/layout";
-import { rawConfig, ROOT, SECRET_KEYS, stackFileConfig, stackStepNames, TEST_LLM_KEYS } from "../fixtures";
+import { HOST_STEP_NAMES, rawConfig, ROOT, SECRET_KEYS, stackFileConfig, stackStepNames, TEST_LLM_KEYS } from "../fixtures";
 import { expectedSshd, pickSshd } from "../hardening";
 import { node24Env, openclaw } from "./openclaw";
 import { caddy, cloudInitSchema, dockerCompose, ok, shellcheckBash, systemdAnalyzeVerify, tempDir } from "./tools";
@@ -88,11 +88,11 @@ function sshdConfigWith(dropIn: string): string {
 const STACKS = {
     dev: {
         types: { server: "hcloud:index/server:Server", firewall: "hcloud:index/firewall:Firewall", staticIp: "hcloud:index/primaryIp:PrimaryIp", bucket: "cloudflare:index/r2Bucket:R2Bucket" },
-        steps: ["host-ready", ...stackStepNames("tunnel", "r2")],
+        steps: [...HOST_STEP_NAMES, ...stackStepNames("tunnel", "r2")],
     },
     prod: {
         types: { server: "aws:ec2/instance:Instance", firewall: "aws:ec2/securityGroup:SecurityGroup", staticIp: "aws:ec2/eip:Eip", bucket: "aws:s3/bucket:Bucket" },
-        steps: ["host-ready", ...stackStepNames("tunnel", "s3")],
+        steps: [...HOST_STEP_NAMES, ...stackStepNames("tunnel", "s3")],
     },
 };
 
