@@ -20,6 +20,7 @@ import { containersFor, MaintenanceStepsInput, sha256, stackSteps } from "../../
 import { ingressStepsFor, maintenanceStepsFor } from "../fixtures";
 import { S3_SERVER_CREDENTIALS, S3Server, startS3Server } from "../s3server";
 import { e2e, QEMU_HOST_ADDRESS } from "./fixture";
+import { ops } from "./ops";
 
 /** The stack spec's server id: the stack-directories step rewrites the owner marker with it. */
 const SERVER_ID = "e2e-server-1";
@@ -320,5 +321,15 @@ describe("backups and the watchdog (Debian 13 VM, a real S3 server)", () => {
             assert.ok(!text.includes(identity.slice("AGE-SECRET-KEY-1".length, -6)), `part of the backup key appears in ${where}`);
             assert.ok(!text.includes(token), `the stack's gateway token appears in ${where}`);
         }
+    });
+
+    it("npm run ops -- backup-now makes a backup and waits for it, and ops status names it", async () => {
+        const result = await ops("backup-now");
+        assert.strictEqual(result.status, 0, `${result.stdout}${result.stderr}`);
+        const made = /^backup done: (\S+)$/m.exec(result.stdout)?.[1];
+        assert.ok(made && new RegExp(BACKUP_NAME_PATTERN).test(made) && made !== backupName, `backup-now printed:\n${result.stdout}`);
+        assert.ok(e2e().vm.sudo(`${MAINTENANCE_FILES.backupCommand} list`).split("\n").includes(made), "the new backup is not in the bucket");
+        const status = await ops("status");
+        assert.match(status.stdout, new RegExp(`^== last good backup\n${made}, 0 h ago$`, "m"));
     });
 });

@@ -24,7 +24,7 @@ const { mochaHooks, e2e } = require("./fixture") as typeof import("./fixture");
 
 const mocha = new Mocha({ timeout: 10 * 60 * 1000, rootHooks: mochaHooks, reporter: "spec" });
 const filter = process.argv[2];
-for (const file of ["host.spec.ts", "stack.spec.ts", "ingress.spec.ts", "backup.spec.ts"]) mocha.addFile(path.join(__dirname, file));
+for (const file of ["host.spec.ts", "stack.spec.ts", "ingress.spec.ts", "backup.spec.ts", "ops.spec.ts"]) mocha.addFile(path.join(__dirname, file));
 if (filter) mocha.grep(filter);
 
 mocha.run((failures) => {

@@ -9,6 +9,7 @@ import { ROOT_VOLUME_GB } from "../../providers/aws";
 import { ROOT } from "../fixtures";
 import { CONTRACT_KEYS } from "../projectFile";
 import { ALL_DOCS, DOC_FILES, README as readme } from "../docs";
+import { OPS_COMMANDS } from "../../ops/cli";
 
 const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
 const indexSource = fs.readFileSync(path.join(ROOT, "index.ts"), "utf8");
@@ -76,10 +77,16 @@ describe("the README matches the code", () => {
     });
 
     it("every `npm run` command it gives exists in package.json", () => {
-        const commands = [...ALL_DOCS.matchAll(/npm run ([a-z0-9:-]*[a-z0-9])/g)].map((m) => m[1]);
+        const commands = [...ALL_DOCS.matchAll(/npm run (?:--[a-z]+ )*([a-z0-9:-]*[a-z0-9])/g)].map((m) => m[1]);
         assert.ok(commands.length > 0);
         for (const command of new Set(commands)) assert.ok(command in scripts, `npm run ${command} is not a script in package.json`);
         assert.ok(readme.includes("npm test"), "the README gives the test command CI runs");
+    });
+
+    it("every day-2 helper it gives (`npm run --silent ops -- <command>`) is one the helper knows", () => {
+        const helpers = [...ALL_DOCS.matchAll(/npm run --silent ops -- (?:--stack \S+ |-o \S+ )*([a-z-]+)/g)].map((m) => m[1]);
+        assert.ok(helpers.length >= 5, `only ${helpers.join(", ")}`);
+        for (const helper of new Set(helpers)) assert.ok(OPS_COMMANDS.includes(helper), `ops has no ${helper} command`);
     });
 
     it("its outputs table lists exactly the stack outputs index.ts exports", () => {
