@@ -40,7 +40,7 @@ describe("the real engine: deletion order and replacements", function () {
         assert.ok(!hostDependencies("step-to-bare-address").includes(urnOf("ip-assignment")), "a bare address carries no dependency on the attachment");
     });
 
-    // The AWS instance ignores changes of its AMI, so a new AMI release does not replace it (README, AWS).
+    // The AWS instance ignores changes of its AMI, so a new AMI release does not replace it (docs/configuration.md).
     it("does not replace a resource for a change of an ignored input alone", async () => {
         await setConfig({ log, image: "ami-newer", userData: "first" });
         const result = await stack.up({ onOutput: () => undefined });
