@@ -1,9 +1,13 @@
+import { SSH_RULE_COMMENT } from "../cloud-init/firewall";
 import { DEPLOY_USER, HOST_PATHS } from "../cloud-init/paths";
 import { renderUnattendedUpgrades } from "../cloud-init/upgrades";
 import type { HostSettings } from "./settings";
 
 /** The access settings a running host takes without being replaced. */
 export type HostAccess = Pick<HostSettings, "sshPublicKeys" | "autoRebootTime">;
+
+/** The comments of the per-source SSH rules an earlier version put in UFW at first boot. */
+const EARLIER_SSH_RULE_COMMENTS = ["ssh from admin", "ssh from anywhere, rate-limited"];
 
 /** The `deploy` user's `authorized_keys`: the program's deploy key first, then the operator's keys. */
 export function renderAuthorizedKeys(deployPublicKey: string, operatorKeys: readonly string[]): string {
@@ -14,8 +18,10 @@ export function renderAuthorizedKeys(deployPublicKey: string, operatorKeys: read
  * The step after host-ready: the operator's keys (on standard input, as `renderAuthorizedKeys`
  * gives them) and the reboot window, applied to the running host. It never locks the deploy out:
  * a file whose first line is not the deploy key the host already trusts is refused unwritten.
+ * A host from an earlier version also gets UFW's one SSH rule, added before its per-source rules
+ * are removed, so the connection doing it is allowed throughout.
  */
-export function hostAccessScript(access: Pick<HostAccess, "autoRebootTime">): string {
+export function hostAccessScript(access: Pick<HostSettings, "autoRebootTime" | "sshPort">): string {
     const keys = `/home/${DEPLOY_USER}/.ssh/authorized_keys`;
     const marker = "OPENCLAW_UPGRADES_END";
     return `set -euo pipefail
@@ -42,5 +48,14 @@ if ! apt-config dump | grep -qxF 'Unattended-Upgrade::Automatic-Reboot-Time "${a
     exit 1
 fi
 echo "unattended upgrades may reboot at ${access.autoRebootTime}"
+
+sudo ufw allow proto tcp to any port ${access.sshPort} comment '${SSH_RULE_COMMENT}' >/dev/null
+while IFS= read -r rule; do
+    rule=\${rule#ufw }
+    rule=\${rule% comment *}
+    # shellcheck disable=SC2086 # UFW's own words for the rule, split as it printed them
+    sudo ufw delete $rule >/dev/null
+    echo "ufw: removed the earlier SSH rule: $rule"
+done < <(sudo ufw show added | grep -E "^ufw (allow|limit) .* comment '(${EARLIER_SSH_RULE_COMMENTS.join("|")})'$" || true)
 `;
 }

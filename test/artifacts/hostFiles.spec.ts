@@ -149,7 +149,7 @@ describe("rendered host files, checked by the tools that consume them", function
     });
 
     it("shellcheck accepts the host-ready and host-access steps as bash runs them", () => {
-        for (const [name, script] of [["host-ready", hostReadyScript()], ["host-access", hostAccessScript({ autoRebootTime: "05:00" })]]) {
+        for (const [name, script] of [["host-ready", hostReadyScript()], ["host-access", hostAccessScript({ autoRebootTime: "05:00", sshPort: 9922 })]]) {
             const file = path.join(tempDir(name), `${name}.sh`);
             fs.writeFileSync(file, `#!/bin/bash\n${script}`);
             ok("/usr/bin/shellcheck", ["--severity=style", file]);

@@ -15,6 +15,12 @@ import { expectedSshd, pickSshd } from "../hardening";
 import { e2e, QEMU_HOST_ADDRESS } from "./fixture";
 import { freePort } from "../ports";
 
+/** UFW's rule table (`ufw status verbose`), each row split into its columns. */
+function ufwRows(): string[][] {
+    const status = e2e().vm.sudo("ufw status verbose");
+    return status.split(/^-+\s+-+\s+-+\s*$/m)[1].trim().split("\n").map((line) => line.trim().split(/\s{2,}/));
+}
+
 /** Reads whatever a TCP service says first within `ms`. */
 function banner(port: number, ms: number): Promise<string> {
     return new Promise((resolve) => {
@@ -136,7 +142,7 @@ describe("the hardened host (Debian 13 VM)", () => {
                 return { file, publicKey: fs.readFileSync(`${file}.pub`, "utf8").trim() };
             };
             const access = (publicKeys: string[], autoRebootTime: string, firstLine = e2e().deployPublicKey) =>
-                e2e().vm.ssh(hostAccessScript({ autoRebootTime }), { input: renderAuthorizedKeys(firstLine, publicKeys) });
+                e2e().vm.ssh(hostAccessScript({ autoRebootTime, sshPort: e2e().settings.host.sshPort }), { input: renderAuthorizedKeys(firstLine, publicKeys) });
             const rebootTime = () => e2e().vm.sudo("apt-config dump").match(/^Unattended-Upgrade::Automatic-Reboot-Time "([^"]*)";$/m)?.[1];
             const logsIn = (key: string) => e2e().vm.attempt("deploy", [], "true", key).status === 0;
             after(() => {
@@ -168,6 +174,21 @@ describe("the hardened host (Debian 13 VM)", () => {
                 assert.ok(!logsIn(alice.file), "alice's removed key no longer gets in");
                 assert.strictEqual(rebootTime(), "04:40");
                 assert.ok(logsIn(e2e().vm.privateKey), "the deploy key still gets in on a new connection");
+            });
+
+            it("gives a host from an earlier version UFW's one SSH rule in place of its per-admin one, and SSH answers throughout", () => {
+                const { vm, settings } = e2e();
+                const port = settings.host.sshPort;
+                vm.sudo(`ufw allow proto tcp from ${QEMU_HOST_ADDRESS} to any port ${port} comment 'ssh from admin'`);
+                vm.sudo(`ufw delete allow proto tcp to any port ${port}`);
+                assert.deepStrictEqual(ufwRows(), [[`${port}/tcp`, "ALLOW IN", QEMU_HOST_ADDRESS, "# ssh from admin"]], "the earlier rule set is in place");
+                const result = access([], settings.host.autoRebootTime);
+                assert.strictEqual(result.status, 0, result.stderr);
+                assert.match(result.stdout, new RegExp(`^ufw: removed the earlier SSH rule: allow from ${QEMU_HOST_ADDRESS.replace(/\./g, "\\.")} to any port ${port} proto tcp$`, "m"));
+                assert.deepStrictEqual(ufwRows(), [[`${port}/tcp`, "ALLOW IN", "Anywhere", `# ${SSH_RULE_COMMENT}`]]);
+                assert.ok(logsIn(vm.privateKey), "the deploy key gets in on a new connection");
+                const again = access([], settings.host.autoRebootTime);
+                assert.doesNotMatch(again.stdout, /removed the earlier SSH rule/, "a second run finds nothing to remove");
             });
 
             it("refuses a key list that does not start with the deploy key, and keeps the one in place", () => {
@@ -214,8 +235,7 @@ describe("the hardened host (Debian 13 VM)", () => {
             const status = vm.sudo("ufw status verbose");
             assert.match(status, /^Status: active$/m);
             assert.match(status, /^Default: deny \(incoming\), allow \(outgoing\)/m);
-            const rules = status.split(/^-+\s+-+\s+-+\s*$/m)[1].trim().split("\n").map((line) => line.trim().split(/\s{2,}/));
-            assert.deepStrictEqual(rules, [[`${settings.host.sshPort}/tcp`, "ALLOW IN", "Anywhere", `# ${SSH_RULE_COMMENT}`]]);
+            assert.deepStrictEqual(ufwRows(), [[`${settings.host.sshPort}/tcp`, "ALLOW IN", "Anywhere", `# ${SSH_RULE_COMMENT}`]]);
         });
     });
 
