@@ -1,8 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
-import type { DockerSource } from "../components/settings";
 import type { OsImage } from "../providers/types";
 import { HOST_PATHS } from "./paths";
+
+/** Where Docker comes from: Docker's signed apt repository, or the distribution's own packages. */
+export type DockerSource = "docker" | "distro";
+export const DOCKER_SOURCES: readonly DockerSource[] = ["docker", "distro"];
 
 /**
  * Docker's release signing key, as published at https://download.docker.com/linux/debian/gpg.

@@ -1,9 +1,11 @@
-import type { HostSettings } from "../components/settings";
 import { ufwCommands } from "./firewall";
 import { HOST_PATHS } from "./paths";
 
 /** The host settings the hardening script depends on. */
-export type HardeningPolicy = Pick<HostSettings, "sshPort" | "ipv6">;
+export interface HardeningPolicy {
+    readonly sshPort: number;
+    readonly ipv6: boolean;
+}
 
 /**
  * The script cloud-init runs once, after its packages are installed. Order matters: SSH first, so

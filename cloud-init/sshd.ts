@@ -1,15 +1,11 @@
-import { PORTS } from "../components/stack/layout";
 import { DEPLOY_USER } from "./paths";
-
-/** The only forward SSH allows: the operator's tunnel to the gateway's loopback port. */
-export const PERMITTED_FORWARDS = [`127.0.0.1:${PORTS.gateway}`, `localhost:${PORTS.gateway}`];
 
 /**
  * The SSH hardening drop-in. Seed 002's settings plus the ones an auditor asks for: only
  * `deploy`, only keys, no agent, X11, socket or remote forwarding, local forwarding only to the
  * gateway's loopback port (the SSH tunnel of `ingress: none`), idle sessions closed after 10 minutes.
  */
-export function renderSshdHardening(sshPort: number): string {
+export function renderSshdHardening(sshPort: number, tunnelPort: number): string {
     const settings: [string, string | number][] = [
         ["Port", sshPort],
         ["PermitRootLogin", "no"],
@@ -25,7 +21,7 @@ export function renderSshdHardening(sshPort: number): string {
         ["X11Forwarding", "no"],
         ["AllowAgentForwarding", "no"],
         ["AllowTcpForwarding", "local"],
-        ["PermitOpen", PERMITTED_FORWARDS.join(" ")],
+        ["PermitOpen", `127.0.0.1:${tunnelPort} localhost:${tunnelPort}`],
         ["AllowStreamLocalForwarding", "no"],
         ["PermitTunnel", "no"],
         ["PermitUserEnvironment", "no"],

@@ -1,12 +1,21 @@
 import * as YAML from "yaml";
-import type { HostSettings } from "../components/settings";
-import { DOCKER_APT_KEY, dockerPackages, renderDaemonJson, renderDockerAptSource } from "./docker";
+import type { OsImage } from "../providers/types";
+import { DOCKER_APT_KEY, DockerSource, dockerPackages, renderDaemonJson, renderDockerAptSource } from "./docker";
 import { renderFail2banJail } from "./fail2ban";
 import { renderHardenScript } from "./hardenScript";
 import { DEPLOY_USER, HOST_PATHS } from "./paths";
 import { renderSshdHardening } from "./sshd";
 import { renderSysctl } from "./sysctl";
 import { renderUnattendedUpgrades } from "./upgrades";
+
+/** The host's settings the user data hardens it with: changing one needs a new machine. */
+export interface HostHardening {
+    readonly osImage: OsImage;
+    readonly sshPort: number;
+    readonly dockerSource: DockerSource;
+    /** When false, IPv6 is switched off in the kernel and UFW. */
+    readonly ipv6: boolean;
+}
 
 /**
  * What the user data is rendered from: only what needs a new machine to change, since a changed
@@ -17,7 +26,9 @@ import { renderUnattendedUpgrades } from "./upgrades";
 export interface UserDataInput {
     /** Host name of the server, e.g. `openclaw-dev`. */
     readonly hostName: string;
-    readonly host: Pick<HostSettings, "osImage" | "sshPort" | "dockerSource" | "ipv6">;
+    readonly host: HostHardening;
+    /** The one loopback port SSH may forward to: the gateway's, for the SSH tunnel of ingress none. */
+    readonly tunnelPort: number;
     /** The program's own deploy key (OpenSSH public key line). */
     readonly deployPublicKey: string;
 }
@@ -37,7 +48,7 @@ interface WriteFile {
 export function renderUserData(input: UserDataInput): string {
     const { host } = input;
     const files: WriteFile[] = [
-        { path: HOST_PATHS.sshdStaged, content: renderSshdHardening(host.sshPort), permissions: "0600" },
+        { path: HOST_PATHS.sshdStaged, content: renderSshdHardening(host.sshPort, input.tunnelPort), permissions: "0600" },
         { path: HOST_PATHS.fail2banJail, content: renderFail2banJail(host.sshPort), permissions: "0644" },
         { path: HOST_PATHS.sysctl, content: renderSysctl(host.ipv6), permissions: "0644" },
         { path: HOST_PATHS.dockerDaemon, content: renderDaemonJson(), permissions: "0644" },

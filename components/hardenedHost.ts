@@ -7,6 +7,7 @@ import { deployCommand, DeployStep } from "./deployStep";
 import { hostAccessScript, renderAuthorizedKeys } from "./hostAccess";
 import { hostReadyScript } from "./hostReady";
 import { HostSettings } from "./settings";
+import { PORTS } from "./stack/layout";
 
 export interface HardenedHostArgs {
     /** The cloud that runs the server (from `providers/`). */
@@ -57,7 +58,7 @@ export class HardenedHost extends pulumi.ComponentResource {
         const { host } = args;
 
         this.userData = pulumi.output(args.deployKey.publicKey).apply((deployPublicKey) =>
-            renderUserData({ hostName: args.hostName, host, deployPublicKey }),
+            renderUserData({ hostName: args.hostName, host, deployPublicKey, tunnelPort: PORTS.gateway }),
         );
 
         const provisioned = args.provider.createHost(

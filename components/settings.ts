@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DOCKER_SOURCES, DockerSource } from "../cloud-init/docker";
+import { imageReferenceProblem } from "../policy/imageReference";
 import { CLOUD_NAMES, CloudName, clouds, OS_IMAGES, OsImage, ServerSize } from "../providers";
 import { isWorldOpen, parseCidr } from "./cidr";
 import { calendarProblem } from "./calendar";
@@ -10,11 +12,9 @@ export type { RawConfig };
 /** The project's config namespace (`openclaw:cloud`, ...). */
 export const PROJECT = "openclaw";
 
-export type DockerSource = "docker" | "distro";
 export type IngressMode = "tunnel" | "caddy" | "tailscale" | "none";
 export type StateStore = "r2" | "s3" | "none";
 
-export const DOCKER_SOURCES: readonly DockerSource[] = ["docker", "distro"];
 export const INGRESS_MODES: readonly IngressMode[] = ["tunnel", "caddy", "tailscale", "none"];
 export const STATE_STORES: readonly StateStore[] = ["r2", "s3", "none"];
 
@@ -32,7 +32,11 @@ export interface ModelSettings {
     readonly rpm?: number;
 }
 
-/** Everything that shapes the server itself. Changing any of it replaces the server. */
+/**
+ * The server itself: what its user data holds (`HostHardening`: changing it replaces the server),
+ * its place and size, and the access settings the cloud firewall and the host-access step apply
+ * to the running host.
+ */
 export interface HostSettings {
     readonly region: string;
     readonly serverType: string;
@@ -573,28 +577,6 @@ function sshPublicKeyProblem(line: string): string | undefined {
     const embeddedType = blob.subarray(4, 4 + Math.max(embeddedLength, 0)).toString("latin1");
     if (embeddedType !== type) {
         return "its key data is damaged or does not match its type";
-    }
-    return undefined;
-}
-
-/** Why an image reference is not pinned, or undefined when it is. */
-function imageReferenceProblem(ref: string): string | undefined {
-    const [name, digest] = ref.split("@");
-    if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-        return "its digest must be sha256: followed by 64 hex digits";
-    }
-    const slash = name.lastIndexOf("/");
-    const colon = name.lastIndexOf(":");
-    const tag = colon > slash ? name.slice(colon + 1) : undefined;
-    const repository = colon > slash ? name.slice(0, colon) : name;
-    if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(repository)) {
-        return "it must be an image reference such as ghcr.io/openclaw/openclaw:2026.9.6";
-    }
-    if (tag === undefined && digest === undefined) {
-        return "it must be pinned to a version tag or a digest, such as ghcr.io/openclaw/openclaw:2026.9.6";
-    }
-    if (tag !== undefined && (!/^[\w][\w.-]{0,127}$/.test(tag) || tag === "latest")) {
-        return "its tag must be a fixed version (not latest), such as 2026.9.6";
     }
     return undefined;
 }

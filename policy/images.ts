@@ -2,30 +2,13 @@
 // deploy steps (remote commands). An image that is not pinned changes under the stack without a
 // `pulumi up`: a floating tag pulls whatever was pushed last, on the next restart or rebuild.
 import { parse } from "yaml";
+import { imageReferenceProblem } from "./imageReference";
 import { describe, ResourceView } from "./values";
+
+export { imageReferenceProblem };
 
 /** Resource types whose `stdin` carries files to the host. */
 export const COMMAND_TYPES: readonly string[] = ["command:remote:Command", "command:local:Command"];
-
-/**
- * Why an image reference is not pinned, or undefined when it is. Pinned means a `@sha256:` digest,
- * or a tag that names a version: not `latest`, and with a digit in it, since a tag without one
- * (`stable`, `alpine`, `edge`) names a moving release. A `${VARIABLE}` can't be checked, so it fails.
- */
-export function imageReferenceProblem(ref: string): string | undefined {
-    if (ref.includes("$")) return "it is built from a variable, so what it pins can't be checked";
-    const [name, digest] = ref.split("@");
-    if (digest !== undefined) {
-        return /^sha256:[a-f0-9]{64}$/.test(digest) ? undefined : "its digest must be sha256: followed by 64 hex digits";
-    }
-    const slash = name.lastIndexOf("/");
-    const colon = name.lastIndexOf(":");
-    const tag = colon > slash ? name.slice(colon + 1) : undefined;
-    if (tag === undefined || tag === "") return "it has no tag, which means latest; pin a version tag or a @sha256: digest";
-    if (tag.toLowerCase() === "latest") return "its tag is latest; pin a version tag or a @sha256: digest";
-    if (!/\d/.test(tag)) return `its tag "${tag}" names no version; pin a version tag or a @sha256: digest`;
-    return undefined;
-}
 
 /** The compose file's services, when the text is one (a YAML map with a `services` map); else undefined. */
 function composeServices(text: string): Readonly<Record<string, unknown>> | undefined {

@@ -140,8 +140,11 @@ describe("settings", () => {
                 { "openclaw:dockerSource": "distro", "openclaw:osImage": "debian-12" },
                 ["openclaw:dockerSource", '"distro"', "Compose v2"],
             ],
-            ["unpinned image", { "openclaw:openclawImage": "ghcr.io/openclaw/openclaw" }, ["openclaw:openclawImage", "pinned"]],
-            ["latest image", { "openclaw:openclawImage": "ghcr.io/openclaw/openclaw:latest" }, ["openclaw:openclawImage", "not latest"]],
+            ["unpinned image", { "openclaw:openclawImage": "ghcr.io/openclaw/openclaw" }, ["openclaw:openclawImage", "no tag, which means latest"]],
+            ["latest image", { "openclaw:openclawImage": "ghcr.io/openclaw/openclaw:latest" }, ["openclaw:openclawImage", "its tag is latest"]],
+            // The policy pack's rule too (one rule for both): a tag without a version floats.
+            ["moving tag", { "openclaw:openclawImage": "ghcr.io/openclaw/openclaw:stable" }, ["openclaw:openclawImage", 'tag "stable" names no version']],
+            ["not an image reference", { "openclaw:openclawImage": "GHCR.io/OpenClaw:2026.9.6" }, ["openclaw:openclawImage", "such as ghcr.io/openclaw/openclaw:2026.9.6"]],
             ["model with unknown key env", { "openclaw:models": '[{"name":"gpt","model":"openai/gpt-5","apiKeyEnv":"OPENAI_API_KEY"}]' }, ["openclaw:models[0].apiKeyEnv", '"OPENAI_API_KEY"', "ANTHROPIC_API_KEY"]],
             ["model with a bad budget", { "openclaw:models": '[{"name":"c","model":"anthropic/claude-sonnet-4-5","apiKeyEnv":"ANTHROPIC_API_KEY","maxBudgetUsd":-5}]' }, ["openclaw:models[0].maxBudgetUsd", '"-5"', "positive"]],
             ["model of a provider without a known API host", { "openclaw:models": '[{"name":"c","model":"madeup/model-1","apiKeyEnv":"ANTHROPIC_API_KEY"}]' }, ["openclaw:models[0].model", '"madeup/model-1"', "egress allowlist knows: anthropic, openai"]],
