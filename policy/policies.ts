@@ -5,6 +5,7 @@ import { bucketCoverageViolations, bucketViolations } from "./buckets";
 import { ingressPortViolations, securityGroupPortViolations, SshOptions, worldOpenSshViolations } from "./firewall";
 import { imagePinViolations } from "./images";
 import { imdsViolations } from "./imds";
+import { unknownTypeViolations } from "./knownTypes";
 import { userDataViolations } from "./userData";
 import { plain, Props, ResourceView, StackResourceView, StackViolation } from "./values";
 
@@ -37,7 +38,7 @@ function validateStackWith(rule: (resources: StackResourceView[]) => StackViolat
 }
 
 /**
- * The six policies, each mandatory: a violation fails `pulumi preview` and stops `pulumi up`.
+ * The seven policies, each mandatory: a violation fails `pulumi preview` and stops `pulumi up`.
  * Two also check across the stack (`validateStack`) what one resource can't show.
  */
 export const policies: Policies = [
@@ -93,5 +94,11 @@ export const policies: Policies = [
         description: "EC2 instances and launch templates require IMDSv2 session tokens (metadataOptions.httpTokens \"required\").",
         enforcementLevel: "mandatory",
         validateResource: validateWith(imdsViolations),
+    },
+    {
+        name: "known-server-and-firewall-types",
+        description: "Every server and firewall is of a type the pack reads: one it does not know fails, rather than passing every check unseen.",
+        enforcementLevel: "mandatory",
+        validateResource: validateWith(unknownTypeViolations),
     },
 ];

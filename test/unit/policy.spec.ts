@@ -33,11 +33,12 @@ import { deployUnderMocks } from "../deployUnderMocks";
 import { CloudName } from "../../providers";
 import { isWorldOpen } from "../../policy/firewall";
 import { imageReferenceProblem } from "../../policy/images";
+import { isServerOrFirewallType, KNOWN_TYPES } from "../../policy/knownTypes";
 import { policies, POLICY_PACK_NAME } from "../../policy/policies";
 import { secretsIn } from "../../policy/userData";
 import { plain, UNKNOWN } from "../../policy/values";
 
-const POLICY_NAMES = ["no-world-open-ssh", "only-ingress-ports", "no-secrets-in-user-data", "private-encrypted-buckets", "pinned-images", "imdsv2-required"];
+const POLICY_NAMES = ["no-world-open-ssh", "only-ingress-ports", "no-secrets-in-user-data", "private-encrypted-buckets", "pinned-images", "imdsv2-required", "known-server-and-firewall-types"];
 
 /** What the engine sends for a string it does not know during preview (`@pulumi/policy`'s sentinel). */
 const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -105,7 +106,7 @@ const assertPasses = (found: readonly Found[]) => assert.deepStrictEqual(found, 
 // The pack itself.
 
 describe("policy pack openclaw-hardening", () => {
-    it("has exactly the six policies, each mandatory, with a description", () => {
+    it("has exactly the seven policies, each mandatory, with a description", () => {
         assert.strictEqual(POLICY_PACK_NAME, "openclaw-hardening");
         assert.deepStrictEqual(policies.map((p) => p.name), POLICY_NAMES);
         for (const policy of policies) {
@@ -398,6 +399,30 @@ describe("imdsv2-required", () => {
     });
 });
 
+describe("known-server-and-firewall-types (the pack fails closed)", () => {
+    const policy = "known-server-and-firewall-types";
+
+    it("fails a firewall and a server of a cloud it does not know: a Linode firewall that accepts SSH from anywhere is not passed unseen", () => {
+        const firewall: Res = {
+            type: "linode:index/firewall:Firewall",
+            name: "openclaw-firewall",
+            props: { inboundPolicy: "ACCEPT", inbounds: [{ label: "ssh", action: "ACCEPT", protocol: "TCP", ports: "22", ipv4s: ["0.0.0.0/0"] }] },
+        };
+        assertViolation(runPack([firewall]), policy, /^openclaw-firewall \(linode:index\/firewall:Firewall\): the pack does not know the type linode:index\/firewall:Firewall/);
+        for (const type of ["linode:index/instance:Instance", "gcp:compute/instance:Instance", "azure-native:compute:VirtualMachine", "aws:ec2/securityGroupEgressRule:SecurityGroupEgressRule"]) {
+            const found = runPack([{ type, name: "x", props: {} }]);
+            assert.deepStrictEqual(found.map((f) => f.policy), type.includes("Egress") ? [] : [policy], type);
+        }
+    });
+
+    it("knows every server and firewall type the other checks read, and lets other resources be", () => {
+        for (const type of KNOWN_TYPES) assert.ok(isServerOrFirewallType(type), `${type} is not recognised as a server or firewall`);
+        for (const type of ["hcloud:index/primaryIp:PrimaryIp", "aws:ec2/eip:Eip", "command:remote:Command", "cloudflare:index/dnsRecord:DnsRecord", "pulumi:providers:hcloud"]) {
+            assert.strictEqual(isServerOrFirewallType(type), false, type);
+        }
+    });
+});
+
 // ---------------------------------------------------------------------------------------------
 // The program's own resources.
 
@@ -629,7 +654,7 @@ describe("the policy pack run as the Pulumi CLI runs it", () => {
         return response.getDiagnosticsList().map((d) => [d.getPolicyname(), d.getMessage()]);
     }
 
-    it("registers the six policies, each mandatory, under the pack's name and package.json version", async () => {
+    it("registers the seven policies, each mandatory, under the pack's name and package.json version", async () => {
         const info = await rpc<analyzer.AnalyzerInfo>((cb) => client.getAnalyzerInfo(new Empty(), cb));
         assert.strictEqual(info.getName(), "openclaw-hardening");
         assert.strictEqual(info.getVersion(), require("../../policy/package.json").version);
