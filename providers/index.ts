@@ -1,14 +1,17 @@
 import { awsProvider } from "./aws";
 import { digitaloceanProvider } from "./digitalocean";
 import { hetznerProvider } from "./hetzner";
-import { CloudName, CloudProvider } from "./types";
+import { CloudProvider } from "./types";
 
 /** Every supported cloud. Adding one is a new file in this folder and one line here. */
-export const clouds: Readonly<Record<CloudName, CloudProvider>> = {
+export const clouds = {
     hetzner: hetznerProvider,
     digitalocean: digitaloceanProvider,
     aws: awsProvider,
-};
+} as const satisfies Readonly<Record<string, CloudProvider>>;
+
+/** The clouds a stack can run on: the registry's keys. */
+export type CloudName = keyof typeof clouds;
 
 export const CLOUD_NAMES = Object.keys(clouds) as CloudName[];
 

@@ -1,9 +1,6 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 
-/** The clouds a stack can run on. Adding one means one file in `providers/` and one line in `providers/index.ts`. */
-export type CloudName = "hetzner" | "digitalocean" | "aws";
-
 /** The base images the hardening is written and tested for. */
 export type OsImage = "debian-13" | "debian-12" | "ubuntu-24.04";
 

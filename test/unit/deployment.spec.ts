@@ -6,7 +6,7 @@ import { hostReadyScript } from "../../components/hostReady";
 import { parseSettings, Settings } from "../../components/settings";
 import { renderUserData } from "../../cloud-init/userData";
 import { PORTS } from "../../components/stack/layout";
-import { CloudName } from "../../providers";
+import { CLOUD_NAMES, CloudName } from "../../providers";
 import { amiQueries } from "../../providers/aws";
 import { inboundRules, parts } from "../cloudParts";
 import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
@@ -23,7 +23,7 @@ async function deploy(settings: Settings): Promise<OpenClawDeployment> {
     return deployment;
 }
 
-for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
+for (const cloud of CLOUD_NAMES) {
     describe(`deployment on ${cloud}`, () => {
         let deployment: OpenClawDeployment;
         const extra = { "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN, "openclaw:adminCidrs": '["203.0.113.7/32","198.51.100.0/28"]' };

@@ -8,7 +8,7 @@ import { calls, MOCK_TAILNET_URL, named, ofType, recorded, valueOf } from "../mo
 import { OpenClawDeployment } from "../../components/deployment";
 import { deployUnderMocks } from "../deployUnderMocks";
 import { IngressMode, parseSettings, Settings } from "../../components/settings";
-import { CloudName } from "../../providers";
+import { CLOUD_NAMES, CloudName } from "../../providers";
 import { ConfigMap, devConfigFor, rawConfig, HOST_STEP_NAMES, SECRET_KEYS, stackStepNames, TEST_CLOUDFLARE_RANGES, TEST_TAILSCALE_KEY } from "../fixtures";
 
 const CF = {
@@ -189,7 +189,7 @@ describe("ingress tunnel's Cloudflare resources", () => {
 });
 
 describe("ingress caddy's DNS record and firewall on every cloud", () => {
-    for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
+    for (const cloud of CLOUD_NAMES) {
         it(`on ${cloud}: a proxied A record to the static IP, and 80/443 only from Cloudflare`, async () => {
             const deployment = await deploy(settingsFor(cloud, "caddy"));
             const dns = ofType(CF.dns)[0].inputs;

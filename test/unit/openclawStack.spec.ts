@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { generatedSecrets, named, ofType, recorded, resetMocks, settled, single, valueOf } from "../mocks";
 import { OpenClawDeployment } from "../../components/deployment";
 import { parseSettings, Settings } from "../../components/settings";
-import { CloudName } from "../../providers";
+import { CLOUD_NAMES, CloudName } from "../../providers";
 import { ConfigMap, devConfigFor, rawConfig, HOST_STEP_NAMES, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
 const SERVER: Record<CloudName, string> = {
@@ -41,7 +41,7 @@ async function deploy(settings: Settings) {
     return { deployment, dependsOn, deployPublicKey: (await valueOf(deployment.secrets.deployPublicKey)).trim() };
 }
 
-for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
+for (const cloud of CLOUD_NAMES) {
     describe(`the container stack on ${cloud} (dev config)`, () => {
         let result: Awaited<ReturnType<typeof deploy>>;
         before(async () => {
@@ -113,7 +113,7 @@ describe("app settings never touch the server", () => {
         ["llmApiKeys", { "openclaw:llmApiKeys": JSON.stringify({ ...TEST_LLM_KEYS, ANTHROPIC_API_KEY: "sk-ant-rotated-0123456789" }) }],
         ["telegramBotToken", { "openclaw:telegramBotToken": "9876543210:BBExampleTokenForTestsOnly_abcdefghij" }],
     ];
-    for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
+    for (const cloud of CLOUD_NAMES) {
         it(`on ${cloud}: ${changes.map(([key]) => key).join(", ")}`, async () => {
             const base = { "openclaw:llmApiKeys": JSON.stringify(TEST_LLM_KEYS) };
             // The mocks generate new keys and secrets per run (the tunnel's secret reaches the tunnel);

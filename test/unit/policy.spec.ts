@@ -30,7 +30,7 @@ import {
 } from "../fixtures";
 import { IngressMode, parseSettings, StateStore } from "../../components/settings";
 import { deployUnderMocks } from "../deployUnderMocks";
-import { CloudName } from "../../providers";
+import { CLOUD_NAMES, CloudName } from "../../providers";
 import { isWorldOpen } from "../../policy/firewall";
 import { imageReferenceProblem } from "../../policy/images";
 import { isServerOrFirewallType, KNOWN_TYPES } from "../../policy/knownTypes";
@@ -449,7 +449,7 @@ const SERVER: Record<CloudName, string> = { hetzner: HCLOUD_SERVER, digitalocean
 const FIREWALL: Record<CloudName, string> = { hetzner: HCLOUD_FIREWALL, digitalocean: DO_FIREWALL, aws: SECURITY_GROUP };
 
 describe("the program's resources pass every policy", () => {
-    for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
+    for (const cloud of CLOUD_NAMES) {
         for (const mode of ["tunnel", "caddy", "tailscale", "none"] as IngressMode[]) {
             for (const store of ["s3", "r2"] as StateStore[]) {
                 it(`on ${cloud}, ingress ${mode}, stateStore ${store}`, async () => {
@@ -467,7 +467,7 @@ describe("the program's resources pass every policy", () => {
     }
 
     it("with IPv6, Telegram and alerts, on every cloud with ingress caddy", async () => {
-        for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
+        for (const cloud of CLOUD_NAMES) {
             const resources = await deploy(
                 devConfigFor(cloud, {
                     "openclaw:ingress": "caddy",

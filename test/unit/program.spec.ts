@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ofType, resetMocks, settled, valueOf } from "../mocks";
-import { CloudName } from "../../providers";
+import { CLOUD_NAMES, CloudName } from "../../providers";
 import { devConfigFor, SECRET_KEYS } from "../fixtures";
 
 const INDEX = require.resolve("../../index");
@@ -30,7 +30,7 @@ const expected: Record<CloudName, { server: string; firewall: string; staticIp: 
 describe("the program (index.ts) with the dev stack's config", () => {
     after(() => pulumi.runtime.setAllConfig({}));
 
-    for (const cloud of ["hetzner", "digitalocean", "aws"] as CloudName[]) {
+    for (const cloud of CLOUD_NAMES) {
         it(`on ${cloud}: registers a server, a firewall and a static IP, and exports the outputs`, async () => {
             const outputs = runProgram(cloud);
             assert.deepStrictEqual(Object.keys(outputs).sort(), [...EXPORTS].sort());
