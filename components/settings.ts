@@ -287,23 +287,23 @@ function readHost(r: Reader, cloud: CloudName | undefined): Partial<HostSettings
 
 function readRegion(r: Reader, cloud: CloudName | undefined): string | undefined {
     if (!cloud) return undefined;
-    const catalog = clouds[cloud].catalog;
-    if (catalog.regions) {
-        return r.oneOf("region", catalog.regions, catalog.defaultRegion);
+    const region = clouds[cloud].catalog.region;
+    if (region.from === "program") {
+        return r.oneOf("region", region.accepted, region.default);
     }
-    // AWS: the AWS provider's own region is the one that counts; ours may only repeat it.
-    const awsRegion = r.raw.get("aws:region");
+    // The provider's own region is the one that counts; ours may only repeat it.
+    const providers = r.raw.get(region.key);
     const ours = r.string("region", undefined);
-    if (!awsRegion) {
+    if (!providers) {
         r.problems.push(
-            `aws:region is not set; on aws the region is the AWS provider's, so set it with \`pulumi config set aws:region eu-central-1\` (or another AWS region).`,
+            `${region.key} is not set; on ${cloud} the region is the ${region.provider} provider's, so set it with \`pulumi config set ${region.key} ${region.example}\` (or another ${region.provider} region).`,
         );
         return undefined;
     }
-    if (ours !== undefined && ours !== awsRegion) {
-        r.problem("region", ours, `on aws it must equal aws:region (${awsRegion}) or be left unset`);
+    if (ours !== undefined && ours !== providers) {
+        r.problem("region", ours, `on ${cloud} it must equal ${region.key} (${providers}) or be left unset`);
     }
-    return awsRegion;
+    return providers;
 }
 
 function readAdminCidrs(r: Reader, allowSshFromAnywhere: boolean | undefined, ipv6: boolean | undefined): string[] {
@@ -511,13 +511,15 @@ function readModels(r: Reader, apiKeyEnvs: readonly string[]): ModelSettings[] {
 }
 
 function readBackups(r: Reader, cloud: CloudName | undefined, cloudflareAccountId: string | undefined): BackupSettings {
-    const defaultStore: StateStore = cloudflareAccountId ? "r2" : cloud === "aws" ? "s3" : "none";
+    const catalog = cloud === undefined ? undefined : clouds[cloud].catalog;
+    const defaultStore: StateStore = cloudflareAccountId ? "r2" : (catalog?.defaultStateStore ?? "none");
     const stateStore = r.oneOf("stateStore", STATE_STORES, defaultStore) ?? defaultStore;
     if (stateStore === "r2" && cloudflareAccountId === undefined && !r.has("cloudflareAccountId")) {
         r.problems.push(`${PROJECT}:cloudflareAccountId is not set; stateStore r2 keeps backups in an R2 bucket of that account.`);
     }
-    // On aws the host's own check of aws:region already speaks; elsewhere the bucket is the only reason to need it.
-    if (stateStore === "s3" && cloud !== undefined && cloud !== "aws" && !r.raw.get("aws:region")) {
+    // Where the host's region is aws:region, its own check already speaks; elsewhere the bucket is the only reason to need it.
+    const hostChecksAwsRegion = catalog?.region.from === "provider" && catalog.region.key === "aws:region";
+    if (stateStore === "s3" && catalog !== undefined && !hostChecksAwsRegion && !r.raw.get("aws:region")) {
         r.problems.push(
             `aws:region is not set; stateStore s3 creates the state bucket in that AWS region, so set it with \`pulumi config set aws:region eu-central-1\` (or another AWS region) and provide AWS credentials.`,
         );

@@ -5,7 +5,9 @@ import { CloudCatalog, CloudProvider, HostRequest, InboundRule, OsImage, Provisi
 const GiB = 1024;
 
 export const awsCatalog: CloudCatalog = {
-    // The region is the AWS provider's own `aws:region`, validated by AWS.
+    region: { from: "provider", key: "aws:region", provider: "AWS", example: "eu-central-1" },
+    // S3 is the same account's: backups need no other.
+    defaultStateStore: "s3",
     defaultServerType: "t3.medium",
     serverTypes: {
         "t3.medium": { vcpus: 2, memoryMiB: 4 * GiB },

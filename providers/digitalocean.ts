@@ -5,8 +5,8 @@ import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost, rea
 const GiB = 1024;
 
 export const digitaloceanCatalog: CloudCatalog = {
-    defaultRegion: "fra1",
-    regions: ["nyc1", "nyc3", "sfo2", "sfo3", "tor1", "atl1", "ams3", "fra1", "lon1", "sgp1", "blr1", "syd1"],
+    region: { from: "program", default: "fra1", accepted: ["nyc1", "nyc3", "sfo2", "sfo3", "tor1", "atl1", "ams3", "fra1", "lon1", "sgp1", "blr1", "syd1"] },
+    defaultStateStore: "none",
     defaultServerType: "s-2vcpu-4gb",
     serverTypes: {
         "s-2vcpu-4gb": { vcpus: 2, memoryMiB: 4 * GiB },

@@ -5,8 +5,8 @@ import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost, rea
 const GiB = 1024;
 
 export const hetznerCatalog: CloudCatalog = {
-    defaultRegion: "nbg1",
-    regions: ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"],
+    region: { from: "program", default: "nbg1", accepted: ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] },
+    defaultStateStore: "none",
     defaultServerType: "cx23",
     serverTypes: {
         cx23: { vcpus: 2, memoryMiB: 4 * GiB },

@@ -12,12 +12,18 @@ export interface ServerSize {
     readonly memoryMiB: number;
 }
 
+/** Where a stack's region comes from. */
+export type RegionSource =
+    /** `openclaw:region`, one of `accepted`, `default` when unset. */
+    | { readonly from: "program"; readonly default: string; readonly accepted: readonly string[] }
+    /** The provider's own config `key` (validated by the provider); `openclaw:region` may only repeat it. */
+    | { readonly from: "provider"; readonly key: string; readonly provider: string; readonly example: string };
+
 /** What the settings parser needs to know about a cloud, without creating anything. */
 export interface CloudCatalog {
-    /** Region used when `openclaw:region` is unset; undefined where the provider's own config decides (aws). */
-    readonly defaultRegion?: string;
-    /** Regions accepted for `openclaw:region`; undefined where the provider validates them itself. */
-    readonly regions?: readonly string[];
+    readonly region: RegionSource;
+    /** The state store when no Cloudflare account is set: the cloud's own object storage (s3), or none. */
+    readonly defaultStateStore: "s3" | "none";
     /** The smallest type with 4 GB of memory. */
     readonly defaultServerType: string;
     /** Every accepted type. Only x86-64 types of at least 4 GB: the stack does not fit in less. */

@@ -113,7 +113,7 @@ describe("the README matches the code", () => {
                 const catalog = clouds[cloud].catalog;
                 const [where, server] = row.slice(2).split(" | ");
                 assert.ok(server.startsWith(`\`${catalog.defaultServerType}\`:`), `the ${cloud} row prices ${catalog.defaultServerType}, the default server type`);
-                if (catalog.defaultRegion) assert.ok(where.includes(`\`${catalog.defaultRegion}\``), `the ${cloud} row names ${catalog.defaultRegion}, the default region`);
+                if (catalog.region.from === "program") assert.ok(where.includes(`\`${catalog.region.default}\``), `the ${cloud} row names ${catalog.region.default}, the default region`);
                 assert.match(row, SOURCED, `the ${cloud} row links its source`);
                 assert.match(row, DATED, `the ${cloud} row dates its prices`);
             }
