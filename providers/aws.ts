@@ -163,4 +163,24 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
     return { publicIp: reachedThrough(eip.publicIp, association, routing), serverId: instance.id };
 }
 
-export const awsProvider: CloudProvider = { catalog: awsCatalog, createHost };
+export const awsProvider: CloudProvider = {
+    catalog: awsCatalog,
+    parts: {
+        server: "aws:ec2/instance:Instance",
+        firewall: "aws:ec2/securityGroup:SecurityGroup",
+        staticIp: "aws:ec2/eip:Eip",
+        key: "aws:ec2/keyPair:KeyPair",
+    },
+    inboundRulesOf: (group) =>
+        group.ingress.map((r: any) => ({
+            port: r.fromPort === r.toPort ? String(r.fromPort) : `${r.fromPort}-${r.toPort}`,
+            protocol: r.protocol,
+            sources: [...(r.cidrBlocks ?? []), ...(r.ipv6CidrBlocks ?? [])],
+        })),
+    mockOutputs: {
+        "aws:ec2/eip:Eip": (_inputs, id) => ({ publicIp: "198.51.100.30", allocationId: `eipalloc-${id}` }),
+        "aws:ec2/keyPair:KeyPair": (_inputs, id, name) => ({ keyName: `${name}-${id}` }),
+        "aws:ec2/vpc:Vpc": (inputs) => (inputs.assignGeneratedIpv6CidrBlock ? { ipv6CidrBlock: "2001:db8:42:ff00::/56" } : {}),
+    },
+    createHost,
+};

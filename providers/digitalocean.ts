@@ -89,4 +89,18 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
     return { publicIp: reachedThrough(reservedIp.ipAddress, assignment), serverId: droplet.id };
 }
 
-export const digitaloceanProvider: CloudProvider = { catalog: digitaloceanCatalog, createHost };
+export const digitaloceanProvider: CloudProvider = {
+    catalog: digitaloceanCatalog,
+    parts: {
+        server: "digitalocean:index/droplet:Droplet",
+        firewall: "digitalocean:index/firewall:Firewall",
+        staticIp: "digitalocean:index/reservedIp:ReservedIp",
+        key: "digitalocean:index/sshKey:SshKey",
+    },
+    inboundRulesOf: (firewall) => firewall.inboundRules.map((r: any) => ({ port: r.portRange, protocol: r.protocol, sources: r.sourceAddresses })),
+    mockOutputs: {
+        "digitalocean:index/reservedIp:ReservedIp": () => ({ ipAddress: "198.51.100.20" }),
+        "digitalocean:index/sshKey:SshKey": (_inputs, id) => ({ fingerprint: `stand-in-fingerprint-${id}` }),
+    },
+    createHost,
+};

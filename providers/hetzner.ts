@@ -93,4 +93,18 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
     return { publicIp: reachedThrough(ipv4.ipAddress, server), serverId: server.id };
 }
 
-export const hetznerProvider: CloudProvider = { catalog: hetznerCatalog, createHost };
+export const hetznerProvider: CloudProvider = {
+    catalog: hetznerCatalog,
+    parts: {
+        server: "hcloud:index/server:Server",
+        firewall: "hcloud:index/firewall:Firewall",
+        staticIp: "hcloud:index/primaryIp:PrimaryIp",
+        key: "hcloud:index/sshKey:SshKey",
+    },
+    inboundRulesOf: (firewall) =>
+        firewall.rules.filter((r: any) => r.direction === "in").map((r: any) => ({ port: r.port, protocol: r.protocol, sources: r.sourceIps })),
+    mockOutputs: {
+        "hcloud:index/primaryIp:PrimaryIp": () => ({ ipAddress: "198.51.100.10" }),
+    },
+    createHost,
+};

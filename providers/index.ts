@@ -15,4 +15,13 @@ export type CloudName = keyof typeof clouds;
 
 export const CLOUD_NAMES = Object.keys(clouds) as CloudName[];
 
+/** The registered outputs a cloud's resource of `type` gets under mocks (synth and the tests), if it is a cloud's. */
+export function cloudMockOutputs(type: string, inputs: Record<string, any>, id: string, name: string): Record<string, unknown> | undefined {
+    for (const cloud of CLOUD_NAMES) {
+        const outputs = clouds[cloud].mockOutputs[type];
+        if (outputs) return outputs(inputs, id, name);
+    }
+    return undefined;
+}
+
 export * from "./types";

@@ -70,9 +70,34 @@ export interface ProvisionedHost {
     readonly serverId: pulumi.Output<string>;
 }
 
+/** The type tokens of a cloud's parts, by role: what tests and synth look up. */
+export interface CloudParts {
+    readonly server: string;
+    readonly firewall: string;
+    readonly staticIp: string;
+    readonly key: string;
+}
+
+/** One inbound rule of a cloud firewall as registered, in one shape for every cloud (for tests and review). */
+export interface RegisteredInboundRule {
+    readonly port: string;
+    readonly protocol: string;
+    readonly sources: readonly string[];
+}
+
+/**
+ * What the cloud computes that the program reads (addresses, key names), by type token, as synth
+ * and the tests' mocks answer it: `name` and `id` are the mock's.
+ */
+export type MockOutputs = Readonly<Record<string, (inputs: Record<string, any>, id: string, name: string) => Record<string, unknown>>>;
+
 /** One cloud behind the common interface. */
 export interface CloudProvider {
     readonly catalog: CloudCatalog;
+    readonly parts: CloudParts;
+    /** The inbound rules of this cloud's firewall, from its registered inputs. */
+    inboundRulesOf(firewallInputs: Record<string, any>): RegisteredInboundRule[];
+    readonly mockOutputs: MockOutputs;
     /** Creates key, firewall, static IP and server as children of `parent`. */
     createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedHost;
 }

@@ -9,6 +9,7 @@ import { ageIdentity } from "../components/stack/ageIdentity";
 import { GATEWAY_URL_PREFIX } from "../components/stack/tailscale";
 import { SecretBook } from "./secrets";
 import { openSshPublicKey } from "./openSsh";
+import { cloudMockOutputs } from "../providers";
 
 /** A secret input value, as the engine received it (wrapped by `pulumi.secret` or by propagation). */
 export class Secret {
@@ -128,6 +129,8 @@ const keyOfUrn = (urn: string) => {
 
 /** Outputs the real providers compute and the program reads; secrets go into `book`. */
 function computedOutputs(type: string, name: string, inputs: Record<string, any>, id: string, book: SecretBook): Record<string, unknown> {
+    const cloud = cloudMockOutputs(type, inputs, id, name);
+    if (cloud) return cloud;
     const label = secretLabel(name);
     switch (type) {
         case "random:index/randomPassword:RandomPassword": {
@@ -151,18 +154,6 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
                 publicKeyOpenssh: key.openSsh,
             };
         }
-        case "hcloud:index/primaryIp:PrimaryIp":
-            return { ipAddress: "198.51.100.10" };
-        case "digitalocean:index/reservedIp:ReservedIp":
-            return { ipAddress: "198.51.100.20" };
-        case "digitalocean:index/sshKey:SshKey":
-            return { fingerprint: `stand-in-fingerprint-${id}` };
-        case "aws:ec2/eip:Eip":
-            return { publicIp: "198.51.100.30", allocationId: `eipalloc-${id}` };
-        case "aws:ec2/keyPair:KeyPair":
-            return { keyName: `${name}-${id}` };
-        case "aws:ec2/vpc:Vpc":
-            return inputs.assignGeneratedIpv6CidrBlock ? { ipv6CidrBlock: "2001:db8:42:ff00::/56" } : {};
         case "aws:s3/bucket:Bucket": {
             const bucket = `${inputs.bucketPrefix ?? `${inputs.bucket}-`}${digest(name).toString("hex").slice(0, 8)}`;
             return { bucket, arn: `arn:aws:s3:::${bucket}`, region: pulumi.runtime.getConfig("aws:region") ?? "us-east-1" };

@@ -7,6 +7,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as crypto from "crypto";
 import { openSshPublicKey } from "../synth/openSsh";
 import { TEST_CLOUDFLARE_RANGES } from "./fixtures";
+import { cloudMockOutputs } from "../providers";
 
 export interface RecordedResource {
     readonly type: string;
@@ -75,7 +76,9 @@ function secret(value: string): string {
 }
 
 /** Outputs the real providers compute and the program reads. */
-function computedOutputs(type: string, inputs: Record<string, any>, id: string): Record<string, any> {
+function computedOutputs(type: string, inputs: Record<string, any>, id: string, name: string): Record<string, any> {
+    const cloud = cloudMockOutputs(type, inputs, id, name);
+    if (cloud) return cloud;
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
             return { result: secret(crypto.randomBytes(64).toString("base64url").replace(/[-_]/g, "").slice(0, inputs.length)) };
@@ -88,18 +91,6 @@ function computedOutputs(type: string, inputs: Record<string, any>, id: string):
             const pem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
             return { privateKeyOpenssh: secret(pem), privateKeyPem: secret(pem), publicKeyOpenssh: openSshPublicKey(publicKey) };
         }
-        case "hcloud:index/primaryIp:PrimaryIp":
-            return { ipAddress: "198.51.100.10" };
-        case "digitalocean:index/reservedIp:ReservedIp":
-            return { ipAddress: "198.51.100.20" };
-        case "digitalocean:index/sshKey:SshKey":
-            return { fingerprint: `fp:${id}` };
-        case "aws:ec2/eip:Eip":
-            return { publicIp: "198.51.100.30", allocationId: `eipalloc-${id}` };
-        case "aws:ec2/keyPair:KeyPair":
-            return { keyName: `key-${id}` };
-        case "aws:ec2/vpc:Vpc":
-            return inputs.assignGeneratedIpv6CidrBlock ? { ipv6CidrBlock: "2001:db8:42:ff00::/56" } : {};
         case "aws:s3/bucket:Bucket": {
             const bucket = `${inputs.bucketPrefix ?? `${inputs.bucket}-`}0a1b2c3d`;
             return { bucket, arn: `arn:aws:s3:::${bucket}`, region: "eu-central-1" };
@@ -145,7 +136,7 @@ pulumi.runtime.setMocks(
             const inputs = unwrapSecrets(args.inputs);
             const dependencies = pendingDependencies.get(`${args.type}::${args.name}`) ?? [];
             recorded.push({ type: args.type, name: args.name, id, inputs, dependencies });
-            return { id, state: { ...args.inputs, ...computedOutputs(args.type, inputs, id) } };
+            return { id, state: { ...args.inputs, ...computedOutputs(args.type, inputs, id, args.name) } };
         },
         call(args: pulumi.runtime.MockCallArgs) {
             calls.push(args.token);
