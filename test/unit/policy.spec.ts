@@ -30,7 +30,7 @@ import {
 } from "../fixtures";
 import { IngressMode, parseSettings, StateStore } from "../../components/settings";
 import { deployUnderMocks } from "../deployUnderMocks";
-import { CLOUD_NAMES, CloudName } from "../../providers";
+import { CLOUD_NAMES, CloudName, clouds } from "../../providers";
 import { isWorldOpen } from "../../policy/firewall";
 import { imageReferenceProblem } from "../../policy/images";
 import { isServerOrFirewallType, KNOWN_TYPES } from "../../policy/knownTypes";
@@ -445,8 +445,8 @@ const MODES: Record<IngressMode, ConfigMap> = {
     none: { "openclaw:ingress": "none" },
 };
 
-const SERVER: Record<CloudName, string> = { hetzner: HCLOUD_SERVER, digitalocean: "digitalocean:index/droplet:Droplet", aws: INSTANCE };
-const FIREWALL: Record<CloudName, string> = { hetzner: HCLOUD_FIREWALL, digitalocean: DO_FIREWALL, aws: SECURITY_GROUP };
+const SERVER = (cloud: CloudName) => clouds[cloud].parts.server;
+const FIREWALL = (cloud: CloudName) => clouds[cloud].parts.firewall;
 
 describe("the program's resources pass every policy", () => {
     for (const cloud of CLOUD_NAMES) {
@@ -456,8 +456,8 @@ describe("the program's resources pass every policy", () => {
                     const resources = await deploy(devConfigFor(cloud, { ...MODES[mode], "openclaw:stateStore": store, "aws:region": "eu-central-1" }));
                     // The checks had something to check: a server with user data, its firewall, the compose file, the bucket.
                     const types = resources.map((r) => r.type);
-                    assert.ok(types.includes(FIREWALL[cloud]), "a firewall");
-                    assert.strictEqual(typeof resources.find((r) => r.type === SERVER[cloud])?.inputs.userData, "string", "a server with user data");
+                    assert.ok(types.includes(FIREWALL(cloud)), "a firewall");
+                    assert.strictEqual(typeof resources.find((r) => r.type === SERVER(cloud))?.inputs.userData, "string", "a server with user data");
                     assert.ok(resources.some((r) => r.name === "openclaw-compose-file" && /^services:/m.test(r.inputs.stdin)), "the compose file");
                     assert.ok(types.includes(store === "s3" ? BUCKET : "cloudflare:index/r2Bucket:R2Bucket"), "the state bucket");
                     assertPasses(runPack(asPackInput(resources)));
