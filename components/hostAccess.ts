@@ -3,9 +3,6 @@ import { DEPLOY_USER, HOST_PATHS } from "../cloud-init/paths";
 import { renderUnattendedUpgrades } from "../cloud-init/upgrades";
 import type { HostSettings } from "./settings";
 
-/** The access settings a running host takes without being replaced. */
-export type HostAccess = Pick<HostSettings, "sshPublicKeys" | "autoRebootTime">;
-
 /** The comments of the per-source SSH rules an earlier version put in UFW at first boot. */
 const EARLIER_SSH_RULE_COMMENTS = ["ssh from admin", "ssh from anywhere, rate-limited"];
 
