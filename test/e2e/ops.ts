@@ -20,13 +20,8 @@ let knownHosts = "";
 
 async function opsProject(): Promise<EngineProject> {
     if (project) return project;
-    if (!fs.existsSync(PULUMI_CLI)) throw new Error(`${PULUMI_CLI} is missing; run \`bash .ci/tools/pulumi.sh\` (or \`bash .ci/install-tools\`) first`);
-    const created = new EngineProject(ROOT, []);
+    const { project: created, stack } = await EngineProject.forProgram("openclaw-ops-e2e", "e2e", path.join(ROOT, "test", "engine", "programs", "outputs.ts"));
     process.once("exit", () => created.remove());
-    fs.writeFileSync(path.join(created.dir, "Pulumi.yaml"), "name: openclaw-ops-e2e\nruntime: nodejs\n");
-    created.env.NODE_PATH = path.join(ROOT, "node_modules");
-    if ((await created.cli(["stack", "init", "e2e"])).code !== 0) throw new Error("pulumi stack init failed");
-    const stack = await created.stack("e2e", path.join(ROOT, "test", "engine", "programs", "outputs.ts"));
     const { vm } = e2e();
     await stack.setAllConfig({
         "check:serverIp": { value: "127.0.0.1" },

@@ -4,29 +4,22 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { ROOT } from "../fixtures";
-import { EngineProject, PULUMI_CLI } from "./pulumiEngine";
-import { RecordedEvent } from "./programs/recorded";
+import { EngineProject } from "./pulumiEngine";
+import { recordedEvents } from "./programs/recorded";
 
 describe("the real engine: deletion order and replacements", function () {
     this.timeout(5 * 60 * 1000);
     let project: EngineProject;
     let stack: Stack;
     let log: string;
-    const events = (): RecordedEvent[] => fs.readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    const events = () => recordedEvents(log);
     const serverCreations = () => events().filter((e) => e.op === "create" && e.name === "server").map((e) => [e.inputs.image, e.inputs.userData]);
     const setConfig = (values: Record<string, string>) => stack.setAllConfig(Object.fromEntries(Object.entries(values).map(([k, v]) => [`check:${k}`, { value: v }])));
 
     before(async () => {
-        assert.ok(fs.existsSync(PULUMI_CLI), `${PULUMI_CLI} is missing; run \`bash .ci/tools/pulumi.sh\` (or \`bash .ci/install-tools\`) first`);
-        project = new EngineProject(ROOT, []);
-        fs.writeFileSync(path.join(project.dir, "Pulumi.yaml"), "name: engine-rules\nruntime: nodejs\n");
-        // The dynamic-provider plugin runs node in the project folder: it finds @pulumi/pulumi here.
-        project.env.NODE_PATH = path.join(ROOT, "node_modules");
+        ({ project, stack } = await EngineProject.forProgram("engine-rules", "rules", path.join(__dirname, "programs", "attachment.ts")));
         log = path.join(project.dir, "events.log");
         fs.writeFileSync(log, "");
-        assert.strictEqual((await project.cli(["stack", "init", "rules"])).code, 0);
-        stack = await project.stack("rules", path.join(__dirname, "programs", "attachment.ts"));
         await setConfig({ log, image: "ami-first", userData: "first" });
         await stack.up({ onOutput: () => undefined });
     });

@@ -59,6 +59,20 @@ export class EngineProject {
         );
     }
 
+    /**
+     * A project of its own named `projectName`, with one stack running the test program at `entry`
+     * (resources of its own, dynamic ones included: their plugin finds @pulumi/pulumi through NODE_PATH).
+     */
+    static async forProgram(projectName: string, stackName: string, entry: string): Promise<{ project: EngineProject; stack: Stack }> {
+        if (!fs.existsSync(PULUMI_CLI)) throw new Error(`${PULUMI_CLI} is missing; run \`bash .ci/tools/pulumi.sh\` (or \`bash .ci/install-tools\`) first`);
+        const project = new EngineProject(ROOT, []);
+        fs.writeFileSync(path.join(project.dir, "Pulumi.yaml"), `name: ${projectName}\nruntime: nodejs\n`);
+        project.env.NODE_PATH = path.join(ROOT, "node_modules");
+        const init = await project.cli(["stack", "init", stackName]);
+        if (init.code !== 0) throw new Error(`pulumi stack init ${stackName} failed: ${init.stderr}`);
+        return { project, stack: await project.stack(stackName, entry) };
+    }
+
     remove(): void {
         fs.rmSync(this.dir, { recursive: true, force: true });
     }

@@ -3,9 +3,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { ROOT } from "../fixtures";
-import { EngineProject, PULUMI_CLI } from "./pulumiEngine";
-import { RecordedEvent } from "./programs/recorded";
+import { EngineProject } from "./pulumiEngine";
+import { recordedEvents } from "./programs/recorded";
 
 describe("the real engine: a server replaced by its user data's hash", function () {
     this.timeout(5 * 60 * 1000);
@@ -13,22 +12,16 @@ describe("the real engine: a server replaced by its user data's hash", function 
     let stack: Stack;
     let log: string;
     const creations = () =>
-        fs.readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as RecordedEvent)
-            .filter((e) => e.op === "create").map((e) => [e.inputs.image, e.inputs.userData]);
+        recordedEvents(log).filter((e) => e.op === "create").map((e) => [e.inputs.image, e.inputs.userData]);
     const up = async (values: { era: string; image: string; userData: string }) => {
         await stack.setAllConfig(Object.fromEntries(Object.entries({ log, ...values }).map(([k, v]) => [`check:${k}`, { value: v }])));
         return (await stack.up({ onOutput: () => undefined })).summary.resourceChanges ?? {};
     };
 
     before(async () => {
-        assert.ok(fs.existsSync(PULUMI_CLI), `${PULUMI_CLI} is missing; run \`bash .ci/tools/pulumi.sh\` (or \`bash .ci/install-tools\`) first`);
-        project = new EngineProject(ROOT, []);
-        fs.writeFileSync(path.join(project.dir, "Pulumi.yaml"), "name: engine-user-data\nruntime: nodejs\n");
-        project.env.NODE_PATH = path.join(ROOT, "node_modules");
+        ({ project, stack } = await EngineProject.forProgram("engine-user-data", "rules", path.join(__dirname, "programs", "userDataServer.ts")));
         log = path.join(project.dir, "events.log");
         fs.writeFileSync(log, "");
-        assert.strictEqual((await project.cli(["stack", "init", "rules"])).code, 0);
-        stack = await project.stack("rules", path.join(__dirname, "programs", "userDataServer.ts"));
         await up({ era: "before", image: "debian-13", userData: "with the access settings" });
     });
     after(() => project?.remove());

@@ -13,6 +13,12 @@ export interface RecordedEvent {
     readonly inputs: Record<string, unknown>;
 }
 
+/** Every line of the log at `log`, in order. */
+export function recordedEvents(log: string): RecordedEvent[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("fs").readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((line: string) => JSON.parse(line));
+}
+
 const provider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
