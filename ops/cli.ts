@@ -14,9 +14,6 @@ const USAGE = `usage: npm run --silent ops -- [--stack <name>] [-o <ssh option>]
   backup-now               run a backup now and wait for it
   openclaw <args...>       the OpenClaw CLI in the gateway's container (pairing, doctor, ...)`;
 
-/** The helper's commands, as `remoteCommandFor` dispatches them. */
-export const OPS_COMMANDS = ["ssh", "logs", "status", "backup-now", "openclaw"];
-
 interface Invocation {
     readonly stack?: string;
     readonly sshOptions: string[];
@@ -38,33 +35,43 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     return { stack, sshOptions, command: argv[i], args: argv.slice(i + 1) };
 }
 
-/** The remote command for a helper (undefined: an interactive login), and whether it needs a terminal. */
-export function remoteCommandFor(command: string, args: readonly string[], interactive: boolean): { remote?: string; tty: boolean } {
-    switch (command) {
-        case "ssh":
-            return args.length === 0 ? { tty: true } : { remote: args.join(" "), tty: false };
-        case "logs": {
-            let follow = false;
-            let lines = 200;
-            const rest: string[] = [];
-            for (let i = 0; i < args.length; i++) {
-                if (args[i] === "-f" || args[i] === "--follow") follow = true;
-                else if ((args[i] === "-n" || args[i] === "--lines") && /^\d+$/.test(args[i + 1] ?? "")) lines = Number(args[++i]);
-                else rest.push(args[i]);
-            }
-            if (rest.length > 1) throw new Error(`logs takes one service at most; got ${rest.join(", ")}`);
-            return { remote: logsCommand(rest[0], { follow, lines }), tty: false };
+/** What a helper runs on the host (undefined: an interactive login), and whether it needs a terminal. */
+interface Remote {
+    readonly remote?: string;
+    readonly tty: boolean;
+}
+
+/** Each helper, by command name: its remote command from its arguments. */
+const COMMANDS: Readonly<Record<string, (args: readonly string[], interactive: boolean) => Remote>> = {
+    ssh: (args) => (args.length === 0 ? { tty: true } : { remote: args.join(" "), tty: false }),
+    logs: (args) => {
+        let follow = false;
+        let lines = 200;
+        const rest: string[] = [];
+        for (let i = 0; i < args.length; i++) {
+            if (args[i] === "-f" || args[i] === "--follow") follow = true;
+            else if ((args[i] === "-n" || args[i] === "--lines") && /^\d+$/.test(args[i + 1] ?? "")) lines = Number(args[++i]);
+            else rest.push(args[i]);
         }
-        case "status":
-            return { remote: statusCommand(), tty: false };
-        case "backup-now":
-            return { remote: backupNowCommand(), tty: false };
-        case "openclaw":
-            if (args.length === 0) throw new Error("openclaw needs the OpenClaw CLI's arguments, e.g. `openclaw doctor`");
-            return { remote: openclawCommand(args, interactive), tty: interactive };
-        default:
-            throw new Error(`"${command}" is not a command of this helper.\n${USAGE}`);
-    }
+        if (rest.length > 1) throw new Error(`logs takes one service at most; got ${rest.join(", ")}`);
+        return { remote: logsCommand(rest[0], { follow, lines }), tty: false };
+    },
+    status: () => ({ remote: statusCommand(), tty: false }),
+    "backup-now": () => ({ remote: backupNowCommand(), tty: false }),
+    openclaw: (args, interactive) => {
+        if (args.length === 0) throw new Error("openclaw needs the OpenClaw CLI's arguments, e.g. `openclaw doctor`");
+        return { remote: openclawCommand(args, interactive), tty: interactive };
+    },
+};
+
+/** The helper's commands (the docs are checked against this list). */
+export const OPS_COMMANDS = Object.keys(COMMANDS);
+
+/** The remote command for a helper, and whether it needs a terminal. */
+export function remoteCommandFor(command: string, args: readonly string[], interactive: boolean): Remote {
+    const helper = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!helper) throw new Error(`"${command}" is not a command of this helper.\n${USAGE}`);
+    return helper(args, interactive);
 }
 
 function main(argv: readonly string[]): number {
