@@ -54,10 +54,11 @@ export function renderDaemonJson(): string {
     const daemon = {
         "log-driver": "json-file",
         "log-opts": { "max-size": "10m", "max-file": "3" },
-        "live-restore": true,
-        "no-new-privileges": true,
-        "userland-proxy": false,
-        icc: false,
+        "live-restore": true, // CIS Docker Benchmark 1.6.0, 2.15
+        "no-new-privileges": true, // CIS Docker 2.14
+        "userland-proxy": false, // CIS Docker 2.16
+        icc: false, // CIS Docker 2.2
+        // CIS Docker 2.8
         "default-ulimits": { nofile: { Name: "nofile", Soft: 65536, Hard: 65536 } },
         "max-concurrent-downloads": 4,
     };

@@ -1,6 +1,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { InboundRule } from "../providers";
+import { CloudflareFronted } from "./settings";
 import { PORTS, SERVICES } from "./stack/layout";
 
 /** Shown next to every Cloudflare object this program manages. */
@@ -9,23 +10,17 @@ const MANAGED_BY = "managed by the openclaw Pulumi program";
 /** Cloudflare's "automatic" TTL; proxied records always use it. */
 const AUTOMATIC_TTL = 1;
 
+/** How Cloudflare reaches the gateway (see `cloudflare` in stack/ingress.ts). */
+export type CloudflareOrigin =
+    /** A remotely managed Cloudflare Tunnel that cloudflared on the host dials out to, and a CNAME to it. */
+    | { readonly tunnel: { readonly accountId: string; readonly name: string; readonly secret: pulumi.Input<string> } }
+    /** A proxied A record to the server's static IPv4 address. */
+    | { readonly address: pulumi.Input<string> };
+
 export interface CloudflareIngressArgs {
-    /** tunnel: a remotely managed Cloudflare Tunnel and a CNAME to it; caddy: a proxied A record to the server. */
-    readonly mode: "tunnel" | "caddy";
-    /** The gateway's public host name. */
-    readonly domain: string;
-    /** The account that holds the tunnel and the Access application (required for tunnel and Access). */
-    readonly accountId?: string;
-    /** The zone that holds `domain`. */
-    readonly zoneId: string;
-    /** Tunnel name shown in the Zero Trust dashboard. */
-    readonly tunnelName: string;
-    /** Base64 of 32 random bytes (tunnel only). */
-    readonly tunnelSecret?: pulumi.Input<string>;
-    /** The server's static IPv4 address (caddy only). */
-    readonly originIp?: pulumi.Input<string>;
-    /** When non-empty, Cloudflare Access lets only these emails reach `domain`. */
-    readonly accessEmails: readonly string[];
+    /** The public host name, the zone that holds it, and Access when asked for. */
+    readonly site: CloudflareFronted;
+    readonly origin: CloudflareOrigin;
 }
 
 /**
@@ -45,23 +40,22 @@ export class CloudflareIngress extends pulumi.ComponentResource {
         super("openclaw:index:CloudflareIngress", name, {}, opts);
         const parent = { parent: this };
 
-        if (args.mode === "tunnel") {
-            if (!args.accountId || args.tunnelSecret === undefined) {
-                throw new Error("CloudflareIngress: a tunnel needs accountId and tunnelSecret");
-            }
+        const { site, origin } = args;
+        if ("tunnel" in origin) {
+            const { accountId } = origin.tunnel;
             const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
                 `${name}-tunnel`,
-                { accountId: args.accountId, name: args.tunnelName, configSrc: "cloudflare", tunnelSecret: args.tunnelSecret },
+                { accountId, name: origin.tunnel.name, configSrc: "cloudflare", tunnelSecret: origin.tunnel.secret },
                 { ...parent, additionalSecretOutputs: ["tunnelSecret"] },
             );
             new cloudflare.ZeroTrustTunnelCloudflaredConfig(
                 `${name}-tunnel-config`,
                 {
-                    accountId: args.accountId,
+                    accountId,
                     tunnelId: tunnel.id,
                     config: {
                         ingresses: [
-                            { hostname: args.domain, service: `http://${SERVICES.gateway.container}:${PORTS.gateway}` },
+                            { hostname: site.domain, service: `http://${SERVICES.gateway.container}:${PORTS.gateway}` },
                             // Anything else that reaches the tunnel gets a 404, never the gateway.
                             { service: "http_status:404" },
                         ],
@@ -72,8 +66,8 @@ export class CloudflareIngress extends pulumi.ComponentResource {
             this.dnsRecord = new cloudflare.DnsRecord(
                 `${name}-dns`,
                 {
-                    zoneId: args.zoneId,
-                    name: args.domain,
+                    zoneId: site.zoneId,
+                    name: site.domain,
                     type: "CNAME",
                     content: pulumi.interpolate`${tunnel.id}.cfargotunnel.com`,
                     proxied: true,
@@ -84,26 +78,25 @@ export class CloudflareIngress extends pulumi.ComponentResource {
             );
             this.tunnelId = tunnel.id;
             this.tunnelToken = pulumi.secret(
-                cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId: args.accountId, tunnelId: tunnel.id }, parent).token,
+                cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId, tunnelId: tunnel.id }, parent).token,
             );
         } else {
-            if (args.originIp === undefined) throw new Error("CloudflareIngress: caddy needs originIp");
             this.dnsRecord = new cloudflare.DnsRecord(
                 `${name}-dns`,
-                { zoneId: args.zoneId, name: args.domain, type: "A", content: args.originIp, proxied: true, ttl: AUTOMATIC_TTL, comment: MANAGED_BY },
+                { zoneId: site.zoneId, name: site.domain, type: "A", content: origin.address, proxied: true, ttl: AUTOMATIC_TTL, comment: MANAGED_BY },
                 parent,
             );
         }
 
-        if (args.accessEmails.length > 0) {
-            if (!args.accountId) throw new Error("CloudflareIngress: Access needs accountId");
+        if (site.access) {
+            const { accountId, emails } = site.access;
             const policy = new cloudflare.ZeroTrustAccessPolicy(
                 `${name}-access-policy`,
                 {
-                    accountId: args.accountId,
-                    name: `openclaw ${args.domain}: allowed emails`,
+                    accountId,
+                    name: `openclaw ${site.domain}: allowed emails`,
                     decision: "allow",
-                    includes: args.accessEmails.map((email) => ({ email: { email } })),
+                    includes: emails.map((email) => ({ email: { email } })),
                     sessionDuration: "24h",
                 },
                 parent,
@@ -111,10 +104,10 @@ export class CloudflareIngress extends pulumi.ComponentResource {
             new cloudflare.ZeroTrustAccessApplication(
                 `${name}-access`,
                 {
-                    accountId: args.accountId,
-                    name: `openclaw ${args.domain}`,
+                    accountId,
+                    name: `openclaw ${site.domain}`,
                     type: "self_hosted",
-                    domain: args.domain,
+                    domain: site.domain,
                     sessionDuration: "24h",
                     appLauncherVisible: false,
                     policies: [{ id: policy.id, precedence: 1 }],

@@ -2,10 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { clouds } from "../providers";
 import { CloudflareIngress, cloudflareInboundRules, cloudflareOriginRanges } from "./cloudflareIngress";
 import { HardenedHost } from "./hardenedHost";
-import { OpenClawStack } from "./openclawStack";
+import { OpenClawStack, StackBackups } from "./openclawStack";
 import { StackSecrets } from "./secrets";
 import { StateBucket } from "./stateBucket";
 import { Settings } from "./settings";
+import { INGRESS } from "./stack/ingress";
 
 export interface OpenClawDeploymentArgs {
     /** The validated stack settings (see `parseSettings`). */
@@ -50,8 +51,8 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
         const hostName = args.hostName ?? defaultHostName(pulumi.getStack());
 
         this.secrets = new StackSecrets(`${name}-secrets`, { rotation: settings.secretsRotation }, { parent: this });
-        // Ingress caddy: ports 80 and 443 open to Cloudflare's ranges only, at the cloud firewall and on the host.
-        const originSources = ingress.mode === "caddy" ? cloudflareOriginRanges(settings.host.ipv6, this) : undefined;
+        // Cloudflare proxying to the server: ports 80 and 443 open to its ranges only, at the cloud firewall and on the host.
+        const originSources = INGRESS[ingress.mode].cloudflare === "proxy" ? cloudflareOriginRanges(settings.host.ipv6, this) : undefined;
         this.host = new HardenedHost(
             name,
             {
@@ -65,36 +66,26 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        if (ingress.mode === "tunnel" || ingress.mode === "caddy") {
+        // The modes Cloudflare fronts are those with a public domain; a tunnel's also name its account.
+        if ("domain" in ingress) {
             this.cloudflare = new CloudflareIngress(
                 name,
                 {
-                    mode: ingress.mode,
-                    domain: ingress.domain!,
-                    accountId: ingress.cloudflareAccountId,
-                    zoneId: ingress.cloudflareZoneId!,
-                    tunnelName: hostName,
-                    tunnelSecret: ingress.mode === "tunnel" ? this.secrets.tunnelSecret : undefined,
-                    originIp: ingress.mode === "caddy" ? this.host.publicIp : undefined,
-                    accessEmails: ingress.accessEmails,
+                    site: ingress,
+                    origin:
+                        "accountId" in ingress
+                            ? { tunnel: { accountId: ingress.accountId, name: hostName, secret: this.secrets.tunnelSecret } }
+                            : { address: this.host.publicIp },
                 },
                 { parent: this },
             );
         }
 
-        const store = settings.backups.stateStore;
-        if (store !== "none") {
-            this.stateBucket = new StateBucket(
-                name,
-                {
-                    store,
-                    namePrefix: hostName,
-                    retentionDays: settings.backups.backupRetentionDays,
-                    protect: settings.protect,
-                    cloudflareAccountId: ingress.cloudflareAccountId,
-                },
-                { parent: this },
-            );
+        const { backupSchedule, backupRetentionDays, ...store } = settings.backups;
+        let backups: StackBackups = { backupSchedule, backupRetentionDays, stateStore: "none" };
+        if (store.stateStore !== "none") {
+            this.stateBucket = new StateBucket(name, { store, namePrefix: hostName, retentionDays: backupRetentionDays, protect: settings.protect }, { parent: this });
+            backups = { backupSchedule, backupRetentionDays, stateStore: store.stateStore, bucket: this.stateBucket };
         }
 
         this.stack = new OpenClawStack(
@@ -113,8 +104,7 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
                 serverId: this.host.serverId,
                 hostReady: this.host.access,
                 stackName: pulumi.getStack(),
-                backups: settings.backups,
-                stateBucket: this.stateBucket,
+                backups,
                 backupIdentity: this.secrets.backupEncryptionKey,
                 alerts: settings.alerts,
                 uses: this.cloudflare ? [this.cloudflare] : [],

@@ -2,13 +2,25 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ServerSize } from "../providers";
 import { deployCommand, DeployStep } from "./deployStep";
-import { AlertSettings, AppSettings, BackupSettings, IngressSettings } from "./settings";
-import { BucketEndpoint, renderMaintenanceConfig, renderMaintenanceSecrets } from "./stack/maintenance";
+import { AlertSettings, AppSettings, BackupSettings, IngressSettings, StateStore } from "./settings";
+import { BackupTarget, BucketEndpoint, renderMaintenanceConfig, renderMaintenanceSecrets } from "./stack/maintenance";
+import { egressProbe } from "./stack/egress";
 import { egressAllowlistFor, renderStackFiles, stackEnv, StackFileSettings } from "./stack/files";
 import { renderIngressSources } from "./stack/hostFirewall";
-import { staticGatewayUrl } from "./stack/ingress";
-import { containersFor, MaintenanceStepsInput, stackSteps } from "./stack/steps";
-import { gatewayUrlFromServeOutput } from "./stack/tailscale";
+import { gatewayUrl } from "./stack/ingress";
+import { containersFor, IngressStepsInput, MaintenanceStepsInput, stackSteps } from "./stack/steps";
+import { gatewayUrlFromServeOutput, TAILSCALE_SERVE_STEP } from "./stack/tailscale";
+
+/** The state bucket as the host reaches it: where it is, and the host's own credentials for it. */
+export interface BucketAccess {
+    readonly endpoint: pulumi.Input<BucketEndpoint>;
+    readonly accessKeyId: pulumi.Input<string>;
+    readonly secretAccessKey: pulumi.Input<string>;
+}
+
+/** The backup settings, with the bucket that a store other than none has. */
+export type StackBackups = Pick<BackupSettings, "backupSchedule" | "backupRetentionDays"> &
+    ({ readonly stateStore: "none" } | { readonly stateStore: Exclude<StateStore, "none">; readonly bucket: BucketAccess });
 
 export interface OpenClawStackArgs {
     /** The validated app settings (image, models, egress, channel secrets). */
@@ -37,13 +49,7 @@ export interface OpenClawStackArgs {
     /** The stack's name, as alerts and the backup settings file name it. */
     readonly stackName: string;
     /** Where backups go, when, and for how long. */
-    readonly backups: BackupSettings;
-    /** The state bucket and the host's credentials for it (a store other than none). */
-    readonly stateBucket?: {
-        readonly endpoint: pulumi.Input<BucketEndpoint>;
-        readonly accessKeyId: pulumi.Input<string>;
-        readonly secretAccessKey: pulumi.Input<string>;
-    };
+    readonly backups: StackBackups;
     /** The age identity backups are encrypted to. */
     readonly backupIdentity: pulumi.Input<string>;
     /** Where the watchdog sends alerts. */
@@ -56,27 +62,20 @@ export interface OpenClawStackArgs {
 }
 
 function maintenanceInput(args: OpenClawStackArgs): MaintenanceStepsInput {
-    const { backups, stateBucket } = args;
-    if (backups.stateStore !== "none" && !stateBucket) throw new Error(`OpenClawStack: stateStore ${backups.stateStore} needs its bucket`);
-    const endpoint: pulumi.Output<BucketEndpoint | undefined> = stateBucket ? pulumi.output(stateBucket.endpoint) : pulumi.output(undefined);
-    return {
-        store: backups.stateStore,
-        schedule: backups.backupSchedule,
-        bucket: endpoint.apply((e) => e?.bucket ?? ""),
-        config: endpoint.apply((bucket) =>
-            renderMaintenanceConfig({
-                stack: args.stackName,
-                store: backups.stateStore,
-                bucket,
-                retentionDays: backups.backupRetentionDays,
-                schedule: backups.backupSchedule,
-                containers: containersFor(args.ingress.mode),
-                telegramChatId: args.alerts.telegramChatId,
-            }),
-        ),
-        secrets: pulumi.secret(
+    const { backups, alerts } = args;
+    const configFor = (target: BackupTarget) =>
+        renderMaintenanceConfig({
+            ...target,
+            stack: args.stackName,
+            retentionDays: backups.backupRetentionDays,
+            schedule: backups.backupSchedule,
+            containers: containersFor(args.ingress.mode),
+            telegramChatId: alerts.telegramChatId,
+        });
+    const secretsFor = (bucket: BucketAccess | undefined) =>
+        pulumi.secret(
             pulumi
-                .all([stateBucket?.accessKeyId, stateBucket?.secretAccessKey, args.backupIdentity, args.alerts.webhookUrl, args.app.telegramBotToken])
+                .all([bucket?.accessKeyId, bucket?.secretAccessKey, args.backupIdentity, alerts.webhookUrl, args.app.telegramBotToken])
                 .apply(([accessKeyId, secretAccessKey, backupIdentity, alertWebhookUrl, telegramBotToken]) =>
                     renderMaintenanceSecrets({
                         accessKeyId,
@@ -84,15 +83,32 @@ function maintenanceInput(args: OpenClawStackArgs): MaintenanceStepsInput {
                         backupIdentity,
                         alertWebhookUrl,
                         // The bot token reaches the host only when alerts are sent through it.
-                        telegramBotToken: args.alerts.telegramChatId !== undefined ? telegramBotToken : undefined,
+                        telegramBotToken: alerts.telegramChatId !== undefined ? telegramBotToken : undefined,
                     }),
                 ),
-        ),
+        );
+
+    if (backups.stateStore === "none") {
+        return { store: "none", schedule: backups.backupSchedule, config: configFor({ store: "none" }), secrets: secretsFor(undefined) };
+    }
+    const { stateStore: store, bucket } = backups;
+    const endpoint = pulumi.output(bucket.endpoint);
+    return {
+        store,
+        schedule: backups.backupSchedule,
+        bucket: endpoint.bucket,
+        config: endpoint.apply((e) => configFor({ store, bucket: e })),
+        secrets: secretsFor(bucket),
     };
 }
 
-/** Hosts the egress check expects the proxy to refuse: the first one the allowlist does not name. */
-const REFUSED_PROBE_HOSTS = ["example.com", "example.net", "example.org"];
+function ingressStepsInput(args: OpenClawStackArgs): IngressStepsInput {
+    const { ingress } = args;
+    const sources = pulumi.output(args.ingressSources ?? []).apply(renderIngressSources);
+    return "authKey" in ingress
+        ? { mode: ingress.mode, sources, tailscale: { authKey: ingress.authKey, hostName: args.hostName, sshPort: args.sshPort } }
+        : { mode: ingress.mode, sources };
+}
 
 /**
  * The container stack on the host: its files, its secrets and its lifecycle, as an ordered chain
@@ -107,7 +123,6 @@ export class OpenClawStack extends pulumi.ComponentResource {
     constructor(name: string, args: OpenClawStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("openclaw:index:Stack", name, {}, opts);
         const app: StackFileSettings = { ...args.app, telegram: args.app.telegramBotToken !== undefined };
-        const allowlist = egressAllowlistFor(app);
 
         this.steps = stackSteps({
             files: {
@@ -121,15 +136,8 @@ export class OpenClawStack extends pulumi.ComponentResource {
                 }),
             },
             serverId: args.serverId,
-            egressProbe: { allowed: allowlist.find((host) => !host.startsWith("*."))!, refused: REFUSED_PROBE_HOSTS.find((host) => !allowlist.includes(host))! },
-            ingress: {
-                mode: args.ingress.mode,
-                sources: pulumi.output(args.ingressSources ?? []).apply(renderIngressSources),
-                tailscale:
-                    args.ingress.mode === "tailscale" && args.app.tailscaleAuthKey !== undefined
-                        ? { authKey: args.app.tailscaleAuthKey, hostName: args.hostName, sshPort: args.sshPort }
-                        : undefined,
-            },
+            egressProbe: egressProbe(egressAllowlistFor(app)),
+            ingress: ingressStepsInput(args),
             maintenance: maintenanceInput(args),
         });
 
@@ -141,10 +149,15 @@ export class OpenClawStack extends pulumi.ComponentResource {
             previous = [cmd];
         }
         this.commands = commands;
-        const url = staticGatewayUrl(args.ingress);
-        const serve = commands.find((_, i) => this.steps[i].name === "tailscale-serve");
-        this.gatewayUrl = url !== undefined ? pulumi.output(url) : serve!.stdout.apply(gatewayUrlFromServeOutput);
+        this.gatewayUrl = pulumi.output(gatewayUrl(args.ingress, () => this.printedGatewayUrl()));
 
         this.registerOutputs({ gatewayUrl: this.gatewayUrl });
+    }
+
+    /** The URL the step that publishes the gateway in the tailnet printed (`tailscaleSteps`). */
+    private printedGatewayUrl(): pulumi.Output<string> {
+        const index = this.steps.findIndex((step) => step.name === TAILSCALE_SERVE_STEP);
+        if (index < 0) throw new Error(`OpenClawStack: the gateway opens in the tailnet, but there is no ${TAILSCALE_SERVE_STEP} step to say where`);
+        return this.commands[index].stdout.apply(gatewayUrlFromServeOutput);
     }
 }

@@ -6,16 +6,15 @@ import { isWorldOpen, parseCidr } from "./cidr";
 import { calendarProblem } from "./calendar";
 import { abbreviate, ConfigReader, InvalidConfigError, nearestKey, RawConfig } from "./configReader";
 import { MODEL_PROVIDER_HOSTS, modelProvider } from "./stack/egress";
+import { INGRESS } from "./stack/ingress";
 
 export type { RawConfig };
 
 /** The project's config namespace (`openclaw:cloud`, ...). */
 export const PROJECT = "openclaw";
 
-export type IngressMode = "tunnel" | "caddy" | "tailscale" | "none";
-export type StateStore = "r2" | "s3" | "none";
 
-export const INGRESS_MODES: readonly IngressMode[] = ["tunnel", "caddy", "tailscale", "none"];
+export const INGRESS_MODES = Object.keys(INGRESS) as readonly IngressMode[];
 export const STATE_STORES: readonly StateStore[] = ["r2", "s3", "none"];
 
 /** One model LiteLLM serves, as configured in `openclaw:models`. */
@@ -56,15 +55,37 @@ export interface HostSettings {
     readonly autoRebootTime: string;
 }
 
-/** How the gateway is reached from outside. */
-export interface IngressSettings {
-    readonly mode: IngressMode;
-    readonly domain?: string;
-    readonly cloudflareAccountId?: string;
-    readonly cloudflareZoneId?: string;
-    /** When set (tunnel, caddy), a Cloudflare Access application lets only these emails through. */
-    readonly accessEmails: readonly string[];
+/** Cloudflare Access in front of the public host name: only these emails get through. */
+export interface CloudflareAccess {
+    /** The account that holds the Access application. */
+    readonly accountId: string;
+    readonly emails: readonly string[];
 }
+
+/** What the modes Cloudflare fronts share: the public host name, its zone, and Access when asked for. */
+export interface CloudflareFronted {
+    /** The gateway's public host name. */
+    readonly domain: string;
+    /** The zone that holds `domain`; the program writes the DNS record there. */
+    readonly zoneId: string;
+    readonly access?: CloudflareAccess;
+}
+
+/**
+ * How the gateway is reached from outside: one variant per mode, holding what that mode needs
+ * and nothing else. What each mode means on the host is described in `stack/ingress.ts`.
+ */
+export type IngressSettings =
+    /** cloudflared dials out to a Cloudflare Tunnel of `accountId`; nothing listens on the internet. */
+    | ({ readonly mode: "tunnel"; readonly accountId: string } & CloudflareFronted)
+    /** Cloudflare proxies to Caddy on the server's 443, which only Cloudflare's ranges reach. */
+    | ({ readonly mode: "caddy" } & CloudflareFronted)
+    /** Tailscale Serve on the host, in the tailnet the (secret) auth key joins. */
+    | { readonly mode: "tailscale"; readonly authKey: pulumi.Output<string> }
+    /** No public path: the operator opens an SSH tunnel to the gateway's loopback port. */
+    | { readonly mode: "none" };
+
+export type IngressMode = IngressSettings["mode"];
 
 /** The application on the host. Changing it never replaces the server. */
 export interface AppSettings {
@@ -75,15 +96,24 @@ export interface AppSettings {
     /** Provider API keys by environment variable name; each value is secret. */
     readonly llmApiKeys: Readonly<Record<string, pulumi.Output<string>>>;
     readonly telegramBotToken?: pulumi.Output<string>;
-    readonly tailscaleAuthKey?: pulumi.Output<string>;
 }
 
-export interface BackupSettings {
-    readonly stateStore: StateStore;
+/** Where backups go: a bucket of the store, or nowhere. */
+export type BackupStore =
+    /** An R2 bucket in this Cloudflare account. */
+    | { readonly stateStore: "r2"; readonly cloudflareAccountId: string }
+    /** An S3 bucket in the AWS provider's region. */
+    | { readonly stateStore: "s3" }
+    /** No bucket: no scheduled backups and no restore. */
+    | { readonly stateStore: "none" };
+
+export type StateStore = BackupStore["stateStore"];
+
+export type BackupSettings = BackupStore & {
     /** A systemd OnCalendar expression. */
     readonly backupSchedule: string;
     readonly backupRetentionDays: number;
-}
+};
 
 /** Where the host's watchdog sends its alerts; with neither, problems show only in the journal and `systemctl`. */
 export interface AlertSettings {
@@ -217,9 +247,10 @@ export function parseSettings(raw: RawConfig): Settings {
     const catalog = cloud ? clouds[cloud].catalog : undefined;
 
     const host = readHost(r, cloud);
-    const ingress = readIngress(r);
-    const app = readApp(r, ingress.mode);
-    const backups = readBackups(r, cloud, ingress.cloudflareAccountId);
+    const cloudflareAccountId = readCloudflareAccountId(r);
+    const ingress = readIngress(r, cloudflareAccountId);
+    const app = readApp(r);
+    const backups = readBackups(r, cloud, cloudflareAccountId);
     const alerts = readAlerts(r, app.telegramBotToken !== undefined);
     const secretsRotation = r.string("secretsRotation", undefined);
     if (secretsRotation !== undefined && !ROTATION_LABEL.test(secretsRotation)) {
@@ -227,7 +258,7 @@ export function parseSettings(raw: RawConfig): Settings {
     }
     const protect = r.boolean("protect", DEFAULTS.protect);
 
-    if (r.problems.length > 0 || !cloud || !catalog) {
+    if (r.problems.length > 0 || !cloud || !catalog || !ingress || !backups) {
         throw new ConfigError(r.problems);
     }
     return { cloud, host: host as HostSettings, ingress, app, backups, alerts, secretsRotation, protect };
@@ -342,23 +373,33 @@ function readAdminCidrs(r: Reader, allowSshFromAnywhere: boolean | undefined, ip
     return canonical;
 }
 
-function readIngress(r: Reader): IngressSettings {
+/** `cloudflareAccountId`, read once: the tunnel, Cloudflare Access and an R2 bucket all live in that account. */
+function readCloudflareAccountId(r: Reader): string | undefined {
+    return r.cloudflareId("cloudflareAccountId");
+}
+
+/** The sentence for a missing account id, unless the key is set (then its own problem was said). */
+function requireAccountId(r: Reader, accountId: string | undefined, why: string): accountId is string {
+    if (accountId === undefined && !r.has("cloudflareAccountId")) r.problems.push(`${PROJECT}:cloudflareAccountId is not set; ${why}.`);
+    return accountId !== undefined;
+}
+
+/** The ingress variant the keys describe, or undefined when a problem was found (the parse then fails). */
+function readIngress(r: Reader, accountId: string | undefined): IngressSettings | undefined {
     const mode = r.oneOf("ingress", INGRESS_MODES, DEFAULTS.ingress) ?? DEFAULTS.ingress;
-    const usesCloudflare = mode === "tunnel" || mode === "caddy";
+    const { cloudflare } = INGRESS[mode];
+    const reported = r.problems.length;
 
     const domain = r.string("domain", undefined)?.toLowerCase();
     if (domain !== undefined && !HOSTNAME.test(domain)) {
         r.problem("domain", domain, "it must be a fully qualified host name such as claw.example.com");
-    } else if (domain === undefined && usesCloudflare) {
+    } else if (domain === undefined && cloudflare) {
         r.problems.push(`${PROJECT}:domain is not set; ingress ${mode} needs the gateway's public host name, e.g. claw.example.com.`);
     }
 
-    const cloudflareAccountId = r.cloudflareId("cloudflareAccountId");
-    const cloudflareZoneId = r.cloudflareId("cloudflareZoneId");
-    if (mode === "tunnel" && cloudflareAccountId === undefined && !r.has("cloudflareAccountId")) {
-        r.problems.push(`${PROJECT}:cloudflareAccountId is not set; ingress tunnel creates a Cloudflare Tunnel in that account.`);
-    }
-    if (usesCloudflare && cloudflareZoneId === undefined && !r.has("cloudflareZoneId")) {
+    const zoneId = r.cloudflareId("cloudflareZoneId");
+    if (cloudflare === "tunnel") requireAccountId(r, accountId, "ingress tunnel creates a Cloudflare Tunnel in that account");
+    if (cloudflare && zoneId === undefined && !r.has("cloudflareZoneId")) {
         r.problems.push(`${PROJECT}:cloudflareZoneId is not set; ingress ${mode} creates the DNS record for the domain in that zone.`);
     }
 
@@ -366,19 +407,40 @@ function readIngress(r: Reader): IngressSettings {
     for (const email of accessEmails) {
         if (!EMAIL.test(email)) r.problem("cloudflareAccessEmails", email, "each entry must be an email address such as you@example.com");
     }
-    if (accessEmails.length > 0 && !usesCloudflare) {
+    if (accessEmails.length > 0 && !cloudflare) {
         r.problem(
             "cloudflareAccessEmails",
             accessEmails.join(", "),
             `Cloudflare Access guards a public host name, which only ingress tunnel and caddy have; remove it for ingress ${mode}`,
         );
-    } else if (accessEmails.length > 0 && cloudflareAccountId === undefined && !r.has("cloudflareAccountId")) {
-        r.problems.push(`${PROJECT}:cloudflareAccountId is not set; cloudflareAccessEmails creates a Cloudflare Access application in that account.`);
+    } else if (accessEmails.length > 0) {
+        requireAccountId(r, accountId, "cloudflareAccessEmails creates a Cloudflare Access application in that account");
     }
-    return { mode, domain, cloudflareAccountId, cloudflareZoneId, accessEmails: accessEmails.map((e) => e.toLowerCase()) };
+
+    const tailscaleAuthKey = r.secretString("tailscaleAuthKey");
+    if (tailscaleAuthKey !== undefined && !/^tskey-[A-Za-z0-9-]+$/.test(tailscaleAuthKey)) {
+        r.hiddenProblem("tailscaleAuthKey", "it must be a Tailscale auth key starting with tskey-");
+    }
+
+    if (r.problems.length > reported) return undefined;
+    const access = accountId !== undefined && accessEmails.length > 0 ? { access: { accountId, emails: accessEmails.map((e) => e.toLowerCase()) } } : {};
+    switch (mode) {
+        case "tunnel":
+            return domain !== undefined && zoneId !== undefined && accountId !== undefined ? { mode, domain, zoneId, accountId, ...access } : undefined;
+        case "caddy":
+            return domain !== undefined && zoneId !== undefined ? { mode, domain, zoneId, ...access } : undefined;
+        case "tailscale":
+            if (tailscaleAuthKey === undefined) {
+                r.problems.push(`${PROJECT}:tailscaleAuthKey is not set; ingress tailscale needs an auth key (pulumi config set --secret tailscaleAuthKey tskey-...).`);
+                return undefined;
+            }
+            return { mode, authKey: pulumi.secret(tailscaleAuthKey) };
+        case "none":
+            return { mode };
+    }
 }
 
-function readApp(r: Reader, ingress: IngressMode): AppSettings {
+function readApp(r: Reader): AppSettings {
     const openclawImage = r.string("openclawImage", DEFAULTS.openclawImage) ?? DEFAULTS.openclawImage;
     const imageProblem = imageReferenceProblem(openclawImage);
     if (imageProblem) r.problem("openclawImage", openclawImage, imageProblem);
@@ -401,16 +463,6 @@ function readApp(r: Reader, ingress: IngressMode): AppSettings {
     if (telegramBotToken !== undefined && !/^\d{5,}:[A-Za-z0-9_-]{30,}$/.test(telegramBotToken)) {
         r.hiddenProblem("telegramBotToken", "it must be the token BotFather gives, <digits>:<35 characters>");
     }
-    const tailscaleAuthKey = r.secretString("tailscaleAuthKey");
-    if (tailscaleAuthKey !== undefined && !/^tskey-[A-Za-z0-9-]+$/.test(tailscaleAuthKey)) {
-        r.hiddenProblem("tailscaleAuthKey", "it must be a Tailscale auth key starting with tskey-");
-    }
-    if (ingress === "tailscale" && tailscaleAuthKey === undefined && !r.has("tailscaleAuthKey")) {
-        r.problems.push(
-            `${PROJECT}:tailscaleAuthKey is not set; ingress tailscale needs an auth key (pulumi config set --secret tailscaleAuthKey tskey-...).`,
-        );
-    }
-
     return {
         openclawImage,
         models,
@@ -418,7 +470,6 @@ function readApp(r: Reader, ingress: IngressMode): AppSettings {
         egressDomains,
         llmApiKeys: Object.fromEntries(Object.entries(llmApiKeys).map(([name, key]) => [name, pulumi.secret(key)])),
         telegramBotToken: telegramBotToken === undefined ? undefined : pulumi.secret(telegramBotToken),
-        tailscaleAuthKey: tailscaleAuthKey === undefined ? undefined : pulumi.secret(tailscaleAuthKey),
     };
 }
 
@@ -510,13 +561,12 @@ function readModels(r: Reader, apiKeyEnvs: readonly string[]): ModelSettings[] {
     return models;
 }
 
-function readBackups(r: Reader, cloud: CloudName | undefined, cloudflareAccountId: string | undefined): BackupSettings {
+/** Where, when and for how long backups go, or undefined when a problem was found (the parse then fails). */
+function readBackups(r: Reader, cloud: CloudName | undefined, cloudflareAccountId: string | undefined): BackupSettings | undefined {
     const catalog = cloud === undefined ? undefined : clouds[cloud].catalog;
     const defaultStore: StateStore = cloudflareAccountId ? "r2" : (catalog?.defaultStateStore ?? "none");
     const stateStore = r.oneOf("stateStore", STATE_STORES, defaultStore) ?? defaultStore;
-    if (stateStore === "r2" && cloudflareAccountId === undefined && !r.has("cloudflareAccountId")) {
-        r.problems.push(`${PROJECT}:cloudflareAccountId is not set; stateStore r2 keeps backups in an R2 bucket of that account.`);
-    }
+    const r2Account = stateStore === "r2" && requireAccountId(r, cloudflareAccountId, "stateStore r2 keeps backups in an R2 bucket of that account") ? cloudflareAccountId : undefined;
     // Where the host's region is aws:region, its own check already speaks; elsewhere the bucket is the only reason to need it.
     const hostChecksAwsRegion = catalog?.region.from === "provider" && catalog.region.key === "aws:region";
     if (stateStore === "s3" && catalog !== undefined && !hostChecksAwsRegion && !r.raw.get("aws:region")) {
@@ -535,7 +585,14 @@ function readBackups(r: Reader, cloud: CloudName | undefined, cloudflareAccountI
     if (backupRetentionDays < 1 || backupRetentionDays > 3650) {
         r.problem("backupRetentionDays", String(backupRetentionDays), "it must be a whole number of days from 1 to 3650");
     }
-    return { stateStore, backupSchedule, backupRetentionDays };
+    const when = { backupSchedule, backupRetentionDays };
+    switch (stateStore) {
+        case "r2":
+            return r2Account !== undefined ? { stateStore, cloudflareAccountId: r2Account, ...when } : undefined;
+        case "s3":
+        case "none":
+            return { stateStore, ...when };
+    }
 }
 
 function readAlerts(r: Reader, hasTelegramBot: boolean): AlertSettings {

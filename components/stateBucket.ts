@@ -4,12 +4,13 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createHash } from "crypto";
+import { BackupStore } from "./settings";
 import { BACKUP_PREFIX } from "./stack/layout";
 import { BucketEndpoint } from "./stack/maintenance";
 
 export interface StateBucketArgs {
     /** An S3 bucket in the AWS provider's region, or an R2 bucket in the Cloudflare account. */
-    readonly store: "s3" | "r2";
+    readonly store: Exclude<BackupStore, { readonly stateStore: "none" }>;
     /** Lower-case letters, digits and dashes that start the bucket's name, e.g. `openclaw-dev`. */
     readonly namePrefix: string;
     /** Objects (and, on S3, their old versions) expire this many days after they were written. */
@@ -19,8 +20,6 @@ export interface StateBucketArgs {
      * destroy` removes it, objects and all (S3 by `forceDestroy`, R2 by emptying it first).
      */
     readonly protect: boolean;
-    /** The Cloudflare account that owns the bucket (r2 only). */
-    readonly cloudflareAccountId?: string;
 }
 
 /** Cloudflare's name for the permission to read, write and delete the objects of chosen buckets. */
@@ -51,7 +50,7 @@ export class StateBucket extends pulumi.ComponentResource {
     constructor(name: string, args: StateBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("openclaw:index:StateBucket", name, {}, opts);
         if (args.retentionDays < 1) throw new Error(`StateBucket: retentionDays must be at least 1, not ${args.retentionDays}`);
-        const made = args.store === "s3" ? this.s3Bucket(name, args) : this.r2Bucket(name, args);
+        const made = args.store.stateStore === "s3" ? this.s3Bucket(name, args) : this.r2Bucket(name, args, args.store.cloudflareAccountId);
         this.bucket = made.bucket;
         this.bucketName = made.bucketName;
         this.endpoint = made.endpoint;
@@ -165,9 +164,7 @@ export class StateBucket extends pulumi.ComponentResource {
         };
     }
 
-    private r2Bucket(name: string, args: StateBucketArgs) {
-        const accountId = args.cloudflareAccountId;
-        if (!accountId) throw new Error("StateBucket: stateStore r2 needs the Cloudflare account id");
+    private r2Bucket(name: string, args: StateBucketArgs, accountId: string) {
         const parent = { parent: this };
         // R2 names are unique per account and never generated: a random suffix keeps two stacks
         // (or two projects) with the same name apart.

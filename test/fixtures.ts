@@ -4,7 +4,7 @@ import * as YAML from "yaml";
 import { IngressMode, RawConfig, StateStore } from "../components/settings";
 import { ageIdentity } from "../components/stack/ageIdentity";
 import { renderIngressSources } from "../components/stack/hostFirewall";
-import { BucketEndpoint, renderMaintenanceConfig, renderMaintenanceSecrets } from "../components/stack/maintenance";
+import { BackupTarget, BucketEndpoint, renderMaintenanceConfig, renderMaintenanceSecrets } from "../components/stack/maintenance";
 import { containersFor, IngressStepsInput, MaintenanceStepsInput } from "../components/stack/steps";
 import { CloudName } from "../providers";
 
@@ -103,11 +103,10 @@ export const STACK_STEP_NAMES = stackStepNames("tunnel");
 
 /** The ingress part of `stackSteps`' input for a mode, with test values. */
 export function ingressStepsFor(mode: IngressMode, sources: readonly string[] = mode === "caddy" ? TEST_CLOUDFLARE_RANGES.ipv4Cidrs : []): IngressStepsInput {
-    return {
-        mode,
-        sources: renderIngressSources(sources),
-        ...(mode === "tailscale" ? { tailscale: { authKey: TEST_TAILSCALE_KEY, hostName: "openclaw-test", sshPort: 9922 } } : {}),
-    };
+    const rendered = renderIngressSources(sources);
+    return mode === "tailscale"
+        ? { mode, sources: rendered, tailscale: { authKey: TEST_TAILSCALE_KEY, hostName: "openclaw-test", sshPort: 9922 } }
+        : { mode, sources: rendered };
 }
 
 /** A backup key for tests: an age identity of fixed bytes; it encrypts nothing real. */
@@ -118,12 +117,16 @@ export const TEST_BUCKET: BucketEndpoint = { provider: "Cloudflare", region: "au
 
 /** The maintenance part of `stackSteps`' input for a store, with test values. */
 export function maintenanceStepsFor(store: StateStore = "r2", mode: IngressMode = "tunnel"): MaintenanceStepsInput {
-    const bucket = store === "none" ? undefined : TEST_BUCKET;
+    const schedule = "*-*-* 03:00:00";
+    const config = (target: BackupTarget) => renderMaintenanceConfig({ ...target, stack: "test", retentionDays: 14, schedule, containers: containersFor(mode) });
+    if (store === "none") {
+        return { store, schedule, config: config({ store }), secrets: renderMaintenanceSecrets({ backupIdentity: TEST_BACKUP_IDENTITY }) };
+    }
     return {
         store,
-        schedule: "*-*-* 03:00:00",
-        bucket: bucket?.bucket,
-        config: renderMaintenanceConfig({ stack: "test", store, bucket, retentionDays: 14, schedule: "*-*-* 03:00:00", containers: containersFor(mode) }),
-        secrets: renderMaintenanceSecrets({ ...(bucket ? TEST_BUCKET_CREDENTIALS : {}), backupIdentity: TEST_BACKUP_IDENTITY }),
+        schedule,
+        bucket: TEST_BUCKET.bucket,
+        config: config({ store, bucket: TEST_BUCKET }),
+        secrets: renderMaintenanceSecrets({ ...TEST_BUCKET_CREDENTIALS, backupIdentity: TEST_BACKUP_IDENTITY }),
     };
 }

@@ -6,7 +6,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, IngressSettings } from "../components/settings";
+import { DEFAULTS } from "../components/settings";
+import { StackIngress } from "../components/stack/ingress";
 import { renderStackFiles, stackEnv, StackFileSettings } from "../components/stack/files";
 import { STACK_DIR, STACK_FILES } from "../components/stack/layout";
 import { stackSteps, StackFiles } from "../components/stack/steps";
@@ -31,7 +32,7 @@ export const app = (telegram: boolean): StackFileSettings => ({
     telegram,
 });
 
-export type Ingress = Pick<IngressSettings, "mode" | "domain">;
+export type Ingress = StackIngress;
 export const INGRESSES: Ingress[] = [
     { mode: "tunnel", domain: "claw.example.com" },
     { mode: "caddy", domain: "claw.example.net" },

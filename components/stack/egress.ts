@@ -49,6 +49,28 @@ export function egressAllowlist(input: EgressInput): string[] {
     return [...hosts].sort();
 }
 
+/** Hosts the deploy's egress check may expect the proxy to refuse: the first the allowlist does not name. */
+const REFUSED_PROBE_HOSTS = ["example.com", "example.net", "example.org"];
+
+/** An allowlisted host the deploy's egress check must reach, and one it must be refused. */
+export interface EgressProbe {
+    readonly allowed: string;
+    readonly refused: string;
+}
+
+/**
+ * The probe for an allowlist: its first exact host name (every stack has a model, so a provider's
+ * API host is there), and the first of a few example domains it does not name.
+ */
+export function egressProbe(allowlist: readonly string[]): EgressProbe {
+    const allowed = allowlist.find((host) => !host.startsWith("*."));
+    const refused = REFUSED_PROBE_HOSTS.find((host) => !allowlist.includes(host));
+    if (allowed === undefined || refused === undefined) {
+        throw new Error(`The egress check needs an allowlisted host name and one of ${REFUSED_PROBE_HOSTS.join(", ")} left out; the allowlist is ${allowlist.join(", ")}.`);
+    }
+    return { allowed, refused };
+}
+
 /** The proxy URL services put in HTTP(S)_PROXY. */
 export const EGRESS_PROXY_URL = `http://openclaw-egress:${PORTS.egress}`;
 

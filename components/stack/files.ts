@@ -2,7 +2,7 @@
 // renderer gets, so the deploy steps, the tests and the VM test all see the same bytes.
 import * as pulumi from "@pulumi/pulumi";
 import { ServerSize } from "../../providers";
-import { AppSettings, IngressSettings } from "../settings";
+import { AppSettings } from "../settings";
 import { renderCaddyfile } from "./caddyfile";
 import { renderCompose, TUNNEL_TOKEN_ENV } from "./compose";
 import { egressAllowlist } from "./egress";
@@ -10,7 +10,7 @@ import { EGRESS_MODULE } from "./egressModule";
 import { renderEgressAcl, renderEgressDockerfile } from "./egressProxy";
 import { renderEnvFile } from "./envFile";
 import { GATEWAY_ENV, gatewayOrigins, renderGatewayConfig } from "./gatewayConfig";
-import { ingressContainer, publicDomain, publishesOnLoopback, trustedProxies } from "./ingress";
+import { INGRESS, publicDomain, StackIngress } from "./ingress";
 import { LITELLM_MASTER_KEY_ENV, litellmKeyNames, renderLitellmConfig } from "./litellmConfig";
 import { stackLimits } from "./limits";
 import { StackFiles } from "./steps";
@@ -36,23 +36,25 @@ export function egressAllowlistFor(app: StackFileSettings): string[] {
 
 export function renderStackFiles(
     app: StackFileSettings,
-    ingress: Pick<IngressSettings, "mode" | "domain">,
+    ingress: StackIngress,
     serverSize: ServerSize,
 ): Omit<StackFiles, "env"> {
+    const mode = INGRESS[ingress.mode];
+    const domain = publicDomain(ingress);
     return {
         compose: renderCompose({
             openclawImage: app.openclawImage,
             limits: stackLimits(serverSize),
             litellmKeyNames: litellmKeyNames(app.models),
             telegram: app.telegram,
-            publishGatewayOnLoopback: publishesOnLoopback(ingress.mode),
-            ingress: ingressContainer(ingress.mode),
+            publishGatewayOnLoopback: mode.publishesOnLoopback,
+            ingress: mode.container,
         }),
         gatewayConfig: renderGatewayConfig({
             modelNames: app.models.map((m) => m.name),
             defaultModel: app.defaultModel,
-            allowedOrigins: gatewayOrigins(publicDomain(ingress)),
-            trustedProxies: trustedProxies(ingress.mode),
+            allowedOrigins: gatewayOrigins(domain),
+            trustedProxies: mode.trustedProxies,
             telegram: app.telegram,
         }),
         litellmConfig: renderLitellmConfig(app.models),
@@ -61,7 +63,7 @@ export function renderStackFiles(
         egressMainGo: EGRESS_MODULE.mainGo,
         egressGoMod: EGRESS_MODULE.goMod,
         egressGoSum: EGRESS_MODULE.goSum,
-        ...(ingress.mode === "caddy" && ingress.domain ? { caddyfile: renderCaddyfile(ingress.domain) } : {}),
+        ...(mode.container === "caddy" && domain !== undefined ? { caddyfile: renderCaddyfile(domain) } : {}),
     };
 }
 

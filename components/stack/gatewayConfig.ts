@@ -23,7 +23,7 @@ export interface GatewayConfigInput {
     readonly defaultModel: string;
     /** Browser origins the Control UI accepts. */
     readonly allowedOrigins: readonly string[];
-    /** The only sources whose forwarded headers the gateway believes (see `trustedProxies` in ingress.ts). */
+    /** The only sources whose forwarded headers the gateway believes (see `INGRESS` in ingress.ts). */
     readonly trustedProxies: readonly string[];
     /** Whether the Telegram channel is configured. */
     readonly telegram: boolean;

@@ -14,22 +14,21 @@ export interface BucketEndpoint {
     readonly bucket: string;
 }
 
-export interface MaintenanceConfigInput {
+/** Where backups go, as the host's settings file names it: a store's bucket, or nowhere. */
+export type BackupTarget = { readonly store: "none" } | { readonly store: Exclude<StateStore, "none">; readonly bucket: BucketEndpoint };
+
+export type MaintenanceConfigInput = BackupTarget & {
     readonly stack: string;
-    readonly store: StateStore;
-    /** The bucket (a store other than none). */
-    readonly bucket?: BucketEndpoint;
     readonly retentionDays: number;
     readonly schedule: string;
     /** The containers the watchdog expects to be running. */
     readonly containers: readonly string[];
     readonly telegramChatId?: string;
-}
+};
 
 /** Non-secret settings, sourced by both commands; they are shown in a preview's diff. */
 export function renderMaintenanceConfig(input: MaintenanceConfigInput): string {
-    const bucket = input.bucket ?? { provider: "", region: "", endpoint: "", bucket: "" };
-    if (input.store !== "none" && !input.bucket) throw new Error(`renderMaintenanceConfig: stateStore ${input.store} needs its bucket`);
+    const bucket = "bucket" in input ? input.bucket : { provider: "", region: "", endpoint: "", bucket: "" };
     const values: Record<string, string> = {
         OPENCLAW_STACK: input.stack,
         STATE_STORE: input.store,

@@ -6,12 +6,13 @@ import { DeployStep } from "../deployStep";
 import { IngressMode, StateStore } from "../settings";
 import { renderBackupScript } from "./backupScript";
 import { renderFirewallScript, renderFirewallUnit } from "./hostFirewall";
-import { ingressContainer } from "./ingress";
+import { EgressProbe } from "./egress";
+import { INGRESS } from "./ingress";
 import { GATEWAY_ENV } from "./gatewayConfig";
 import { GATEWAY_UID, HOST_FIREWALL_FILES, MAINTENANCE_FILES, MAINTENANCE_UNITS, PORTS, SERVICES, STACK_DIR, STACK_FILES } from "./layout";
 import { renderMaintenanceUnits } from "./maintenance";
 import { shellQuote } from "./shell";
-import { tailscaleInstallBody, tailscaleServeBody, tailscaleUpBody } from "./tailscale";
+import { TAILSCALE_SERVE_STEP, tailscaleInstallBody, tailscaleServeBody, tailscaleUpBody } from "./tailscale";
 import { renderWatchdogScript } from "./watchdogScript";
 
 /** Every file the stack needs, rendered. The `.env` is secret and arrives as an Output. */
@@ -30,27 +31,32 @@ export interface StackFiles {
     readonly env: pulumi.Input<string>;
 }
 
-/** What the ingress mode adds to the deploy. */
-export interface IngressStepsInput {
-    readonly mode: IngressMode;
-    /** The ingress sources file (`renderIngressSources`): Cloudflare's ranges for caddy, else empty. */
-    readonly sources: pulumi.Input<string>;
-    /** Ingress tailscale: the auth key (secret, sent on standard input) and the host's tailnet name. */
-    readonly tailscale?: { readonly authKey: pulumi.Input<string>; readonly hostName: string; readonly sshPort: number };
+/** Ingress tailscale's join: the auth key (secret, sent on standard input) and the host's tailnet name. */
+export interface TailscaleJoin {
+    readonly authKey: pulumi.Input<string>;
+    readonly hostName: string;
+    readonly sshPort: number;
 }
 
+/** What the ingress mode adds to the deploy: its containers, its host firewall sources, and tailscale's join. */
+export type IngressStepsInput = {
+    /** The ingress sources file (`renderIngressSources`): Cloudflare's ranges for caddy, else empty. */
+    readonly sources: pulumi.Input<string>;
+} & ({ readonly mode: "tailscale"; readonly tailscale: TailscaleJoin } | { readonly mode: Exclude<IngressMode, "tailscale"> });
+
 /** The host's backups and watchdog. */
-export interface MaintenanceStepsInput {
-    readonly store: StateStore;
+export type MaintenanceStepsInput = {
     /** The backup timer's OnCalendar expression. */
     readonly schedule: string;
     /** The settings file (`renderMaintenanceConfig`); an Output, as it names the bucket. */
     readonly config: pulumi.Input<string>;
     /** The secrets file (`renderMaintenanceSecrets`), sent on standard input. */
     readonly secrets: pulumi.Input<string>;
-    /** The bucket's name: a new bucket reruns the restore check. */
-    readonly bucket?: pulumi.Input<string>;
-}
+} & (
+    | { readonly store: "none" }
+    /** `bucket` is the bucket's name: a new bucket reruns the restore check. */
+    | { readonly store: Exclude<StateStore, "none">; readonly bucket: pulumi.Input<string> }
+);
 
 export interface StackStepsInput {
     readonly files: StackFiles;
@@ -60,7 +66,7 @@ export interface StackStepsInput {
      */
     readonly serverId: pulumi.Input<string>;
     /** An allowlisted host the egress check must reach, and one it must be refused. */
-    readonly egressProbe: { readonly allowed: string; readonly refused: string };
+    readonly egressProbe: EgressProbe;
     readonly ingress: IngressStepsInput;
     readonly maintenance: MaintenanceStepsInput;
 }
@@ -121,7 +127,7 @@ const script = (body: string) => `${SCRIPT_PRELUDE}\n${body.trim()}\n`;
 
 /** The containers a mode runs: the four of every stack, and its ingress container. */
 export function containersFor(mode: IngressMode): string[] {
-    const ingress = ingressContainer(mode);
+    const ingress = INGRESS[mode].container;
     return [SERVICES.gateway, SERVICES.litellm, SERVICES.egress, SERVICES.redis, ...(ingress ? [SERVICES[ingress]] : [])].map(
         (s) => s.container,
     );
@@ -157,7 +163,7 @@ sudo systemctl start ${HOST_FIREWALL_FILES.unitName}
 
 /** Joining the tailnet (before the stack) and serving the gateway in it (after the stack is up, rerun with it). */
 function tailscaleSteps(
-    input: NonNullable<IngressStepsInput["tailscale"]>,
+    input: TailscaleJoin,
     serveTriggers: readonly pulumi.Input<unknown>[],
 ): { join: DeployStep[]; serve: DeployStep } {
     const install = script(tailscaleInstallBody());
@@ -172,7 +178,7 @@ function tailscaleSteps(
                 needsRegistry: true,
             },
         ],
-        serve: { name: "tailscale-serve", script: script(tailscaleServeBody()), triggers: serveTriggers, needsRegistry: true },
+        serve: { name: TAILSCALE_SERVE_STEP, script: script(tailscaleServeBody()), triggers: serveTriggers, needsRegistry: true },
     };
 }
 
@@ -259,7 +265,7 @@ sudo systemctl restart ${MAINTENANCE_UNITS.watchdogTimer}
                       name: "state-restore",
                       // Only into an empty state volume, and only when the bucket holds a backup.
                       script: script(`sudo ${MAINTENANCE_FILES.backupCommand} restore --if-empty latest`),
-                      triggers: [input.bucket ?? ""],
+                      triggers: [input.bucket],
                   },
               ]),
     ];
@@ -280,9 +286,7 @@ function stepsOnAnyServer(input: StackStepsInput): DeployStep[] {
     const envHash = pulumi.secret(hashOf(files.env));
     const egressBuildHash = sha256(JSON.stringify([files.egressDockerfile, files.egressMainGo, files.egressGoMod, files.egressGoSum]));
     const composeHash = sha256(files.compose);
-    const tailscale = ingress.mode === "tailscale" && ingress.tailscale ? tailscaleSteps(ingress.tailscale, [composeHash, envHash]) : undefined;
-    if (ingress.mode === "tailscale" && !tailscale) throw new Error("stackSteps: ingress tailscale needs its auth key and host name");
-    if (ingress.mode === "caddy" && files.caddyfile === undefined) throw new Error("stackSteps: ingress caddy needs its Caddyfile");
+    const tailscale = "tailscale" in ingress ? tailscaleSteps(ingress.tailscale, [composeHash, envHash]) : undefined;
     const containers = containersFor(ingress.mode);
     const gatewayUrl = `http://127.0.0.1:${PORTS.gateway}`;
     const inGateway = (program: string, ...args: string[]) =>

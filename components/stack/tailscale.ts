@@ -12,6 +12,9 @@ export const TAILSCALE_SOURCE = "/etc/apt/sources.list.d/tailscale.sources";
 /** UFW rules this program adds for the tailnet carry this comment. */
 export const TAILNET_SSH_COMMENT = "ssh over tailscale";
 
+/** The step that publishes the gateway in the tailnet; it prints where. */
+export const TAILSCALE_SERVE_STEP = "tailscale-serve";
+
 /** The line the serve step prints; the program reads `gatewayUrl` from it. */
 export const GATEWAY_URL_PREFIX = "gateway-url: ";
 

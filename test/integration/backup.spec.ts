@@ -713,8 +713,7 @@ cat '${dir}/containers/'"$4" 2>/dev/null || { echo "Error: No such object: $4" >
         conf,
         renderMaintenanceConfig({
             stack: "test",
-            store,
-            ...(store === "s3" ? { bucket: { provider: "Other" as const, region: "", endpoint: "http://127.0.0.1:9", bucket: "b" } } : {}),
+            ...(store === "s3" ? { store, bucket: { provider: "Other" as const, region: "", endpoint: "http://127.0.0.1:9", bucket: "b" } } : { store }),
             retentionDays: 14,
             schedule: "*-*-* 03:00:00",
             containers: [GATEWAY, LITELLM],

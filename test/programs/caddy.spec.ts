@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { CADDY_HEALTH_URL, SECURITY_HEADERS } from "../../components/stack/caddyfile";
+import { publicDomain } from "../../components/stack/ingress";
 import { IMAGES } from "../../components/stack/images";
 import { CADDY_DATA_VOLUME, PORTS, SERVICES, STACK_FILES } from "../../components/stack/layout";
 import { caddy, ok, tempDir } from "../artifacts/tools";
@@ -14,7 +15,7 @@ import { byContainer, composeModel, inCopy, INGRESSES, materialise, SMALL } from
 import { ProbeResponse, RunningService, startCaddyService, waitFor } from "./caddyService";
 
 const INGRESS = INGRESSES.find((ingress) => ingress.mode === "caddy")!;
-const DOMAIN = INGRESS.domain!;
+const DOMAIN = publicDomain(INGRESS)!;
 /** The gateway's stand-in, on proxy-net like the gateway container. */
 const GATEWAY_ADDRESS = "172.31.250.20";
 /** A visitor's address as Cloudflare reports it, and one a client claims for itself. */

@@ -38,6 +38,12 @@ function settingsFor(cloud: CloudName, extra: ConfigMap = {}): Settings {
     return parseSettings(rawConfig(devConfigFor(cloud, extra), SECRET_KEYS));
 }
 
+/** The account of an R2 store's bucket. */
+function r2AccountId(settings: Settings): string {
+    if (settings.backups.stateStore !== "r2") assert.fail(`the store is ${settings.backups.stateStore}, not r2`);
+    return settings.backups.cloudflareAccountId;
+}
+
 const deploy = deployUnderMocks;
 
 const step = (name: string) => named("command:remote:Command", `openclaw-${name}`).inputs;
@@ -145,7 +151,7 @@ describe("stateStore r2 (the dev stack's default: it names a Cloudflare account)
 
     it("registers an R2 bucket in the account, expiring objects after backupRetentionDays, and nothing on AWS", () => {
         const bucket = single(R2.bucket).inputs;
-        assert.strictEqual(bucket.accountId, settings.ingress.cloudflareAccountId);
+        assert.strictEqual(bucket.accountId, r2AccountId(settings));
         assert.match(bucket.name, /^openclaw-dev-state-[0-9a-f]{8}$/);
         const lifecycle = single(R2.lifecycle).inputs;
         assert.strictEqual(lifecycle.bucketName, bucket.name);
@@ -165,7 +171,7 @@ describe("stateStore r2 (the dev stack's default: it names a Cloudflare account)
         const itemWrite = MOCK_PERMISSION_GROUPS.find((g) => g.name === "Workers R2 Storage Bucket Item Write")!;
         assert.deepStrictEqual(policy.permissionGroups, [{ id: itemWrite.id }]);
         assert.deepStrictEqual(JSON.parse(policy.resources), {
-            [`com.cloudflare.edge.r2.bucket.${settings.ingress.cloudflareAccountId}_default_${bucketName}`]: "*",
+            [`com.cloudflare.edge.r2.bucket.${r2AccountId(settings)}_default_${bucketName}`]: "*",
         });
     });
 
@@ -178,7 +184,7 @@ describe("stateStore r2 (the dev stack's default: it names a Cloudflare account)
         const bucketName = single(R2.bucket).inputs.name;
         assert.deepStrictEqual({ ...emptier.environment, BUCKET_SECRET_ACCESS_KEY: "<secret>" }, {
             EMPTY_ON_DELETE: "true",
-            BUCKET_ENDPOINT: `https://${settings.ingress.cloudflareAccountId}.r2.cloudflarestorage.com`,
+            BUCKET_ENDPOINT: `https://${r2AccountId(settings)}.r2.cloudflarestorage.com`,
             BUCKET_NAME: bucketName,
             BUCKET_REGION: "auto",
             BUCKET_ACCESS_KEY_ID: ofType(R2.token)[0].id,
@@ -213,7 +219,7 @@ describe("stateStore r2 (the dev stack's default: it names a Cloudflare account)
         const bucketName = single(R2.bucket).inputs.name;
         assert.ok(config.includes(`BACKUP_BUCKET='${bucketName}'`), config);
         assert.ok(config.includes(`S3_PROVIDER='Cloudflare'`));
-        assert.ok(config.includes(`S3_ENDPOINT='https://${settings.ingress.cloudflareAccountId}.r2.cloudflarestorage.com'`));
+        assert.ok(config.includes(`S3_ENDPOINT='https://${r2AccountId(settings)}.r2.cloudflarestorage.com'`));
         assert.ok(config.includes(`STATE_STORE='r2'`));
         assert.ok(!config.includes("S3_SECRET_ACCESS_KEY"), "no credential in the non-secret file");
     });

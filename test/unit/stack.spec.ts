@@ -11,7 +11,7 @@ import { DENIED_TOOLS } from "../../components/stack/gatewayConfig";
 import { INGRESS_PROXY_ADDRESS, NETWORKS, STACK_FILES } from "../../components/stack/layout";
 import { GATEWAY_MIN_MEMORY_MIB, HOST_MEMORY_SHARE, stackLimits } from "../../components/stack/limits";
 import { renderStackFiles, stackEnv, StackFileSettings } from "../../components/stack/files";
-import { staticGatewayUrl } from "../../components/stack/ingress";
+import { gatewayUrl } from "../../components/stack/ingress";
 import { StackFiles, stackSteps } from "../../components/stack/steps";
 import { ConfigMap, devConfigFor, ingressStepsFor, maintenanceStepsFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
@@ -172,8 +172,11 @@ describe("openclaw.json", () => {
     it("allows the Control UI only from the public domain, or from the SSH tunnel without one", () => {
         assert.deepStrictEqual(config().gateway.controlUi.allowedOrigins, ["https://claw.example.com"]);
         assert.deepStrictEqual(config(APP, "none").gateway.controlUi.allowedOrigins, ["http://127.0.0.1:18789", "http://localhost:18789"]);
-        assert.strictEqual(staticGatewayUrl({ mode: "tunnel", domain: "claw.example.com" }), "https://claw.example.com");
-        assert.strictEqual(staticGatewayUrl({ mode: "none" }), "http://127.0.0.1:18789");
+        const tailnet = () => "in the tailnet";
+        assert.strictEqual(gatewayUrl({ mode: "tunnel", domain: "claw.example.com" }, tailnet), "https://claw.example.com");
+        assert.strictEqual(gatewayUrl({ mode: "caddy", domain: "claw.example.net" }, tailnet), "https://claw.example.net");
+        assert.strictEqual(gatewayUrl({ mode: "none" }, tailnet), "http://127.0.0.1:18789");
+        assert.strictEqual(gatewayUrl({ mode: "tailscale" }, tailnet), "in the tailnet");
     });
 
     it("switches off discovery, browser control, update checks and sandbox-less code execution", () => {
