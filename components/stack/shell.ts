@@ -1,2 +1,2 @@
-/** Single-quotes a word for bash. */
-export const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+// Bash quoting is shared with the host's files, so it lives in cloud-init/shell.ts.
+export { shellQuote } from "../../cloud-init/shell";

@@ -2,6 +2,7 @@
 // on the hardened SSH port, and the VM test runs the same scripts over plain SSH.
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { readScriptFile } from "../../cloud-init/scriptFile";
 import { DeployStep } from "../deployStep";
 import { IngressMode, StateStore } from "../settings";
 import { renderBackupScript } from "./backupScript";
@@ -80,48 +81,8 @@ export { shellQuote };
 
 const COMPOSE = `sudo docker compose --project-directory ${STACK_DIR} -f ${STACK_FILES.compose}`;
 
-/** Functions every step's script starts with. */
-export const SCRIPT_PRELUDE = `set -euo pipefail
-
-# write_file TARGET MODE OWNER:GROUP, content on standard input; atomic, never echoed.
-write_file() {
-    local target=$1 mode=$2 owner=$3 tmp
-    tmp=$(sudo mktemp "$(dirname "$target")/.deploy.XXXXXX")
-    sudo tee "$tmp" >/dev/null
-    sudo chown "$owner" "$tmp"
-    sudo chmod "$mode" "$tmp"
-    sudo mv -f "$tmp" "$target"
-    echo "wrote $target"
-}
-
-# wait_healthy CONTAINER [SECONDS]: fails with the container's state and last log lines.
-wait_healthy() {
-    local container=$1 deadline=$((SECONDS + \${2:-300})) status
-    while :; do
-        status=$(sudo docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$container" 2>/dev/null || echo missing)
-        case $status in
-            healthy) echo "$container is healthy"; return 0 ;;
-            unhealthy | exited | dead | missing) break ;;
-        esac
-        if [ "$SECONDS" -ge "$deadline" ]; then break; fi
-        sleep 3
-    done
-    echo "$container is $status; its last log lines:" >&2
-    sudo docker logs --tail 50 "$container" 2>&1 | sed 's/^/    /' >&2 || true
-    return 1
-}
-
-# restart_if_running CONTAINER: a changed config file reaches only its own service.
-restart_if_running() {
-    if sudo docker container inspect "$1" >/dev/null 2>&1; then
-        echo "restarting $1"
-        sudo docker restart "$1" >/dev/null
-        wait_healthy "$1"
-    else
-        echo "$1 is not running yet; the stack-up step starts it"
-    fi
-}
-`;
+/** Functions every step's script starts with: write_file, wait_healthy, restart_if_running (step-prelude.sh). */
+export const SCRIPT_PRELUDE = readScriptFile(__dirname, "step-prelude.sh").render();
 
 const script = (body: string) => `${SCRIPT_PRELUDE}\n${body.trim()}\n`;
 

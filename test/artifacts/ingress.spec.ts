@@ -10,7 +10,7 @@ import * as path from "path";
 import { CADDY_HEALTH_URL, renderCaddyfile, SECURITY_HEADERS } from "../../components/stack/caddyfile";
 import { SSH_RULE_COMMENT } from "../../cloud-init/firewall";
 import { FIREWALL_CHAINS, INGRESS_RULE_COMMENT, renderFirewallScript, renderFirewallUnit, renderIngressSources } from "../../components/stack/hostFirewall";
-import { HOST_FIREWALL_FILES, NETWORKS, PORTS, SERVICES, STACK_FILES } from "../../components/stack/layout";
+import { HOST_FIREWALL_FILES, NETWORKS, PORTS, SERVICES } from "../../components/stack/layout";
 import { shellQuote } from "../../components/stack/steps";
 import { TEST_CLOUDFLARE_RANGES } from "../fixtures";
 import { caddy, DEBIAN13_PYTHONPATH, DEBIAN_PYTHON, iptablesRestoreTest, ok, RunResult, shellcheckBash, systemdAnalyzeVerify, tempDir } from "./tools";
@@ -57,16 +57,16 @@ function serverFor(config: any, host: string): any {
 
 /**
  * The firewall script as the host runs it, except that it reads its sources from `sourcesFile`:
- * the rendered script reads the fixed path STACK_FILES.ingressSources (/opt/openclaw/config/
- * ingress-sources), which a test must not write on this machine, so exactly that one assignment is
- * rewritten and nothing else.
+ * the host's script reads the fixed path STACK_FILES.ingressSources (/opt/openclaw/config/
+ * ingress-sources), which a test must not write on this machine, so the header's SOURCES_FILE names
+ * `sourcesFile` instead, and no other line differs.
  */
 function firewallScriptReading(sourcesFile: string): string {
-    const script = renderFirewallScript();
-    const assignment = `sources_file=${STACK_FILES.ingressSources}`;
-    assert.strictEqual(script.split("\n").filter((line) => line === assignment).length, 1, `the script does not assign ${assignment} once`);
-    assert.strictEqual(script.split(STACK_FILES.ingressSources).length, 2, `the script names ${STACK_FILES.ingressSources} elsewhere too`);
-    return script.replace(assignment, `sources_file=${shellQuote(sourcesFile)}`);
+    const script = renderFirewallScript(sourcesFile);
+    const hostLines = renderFirewallScript().split("\n");
+    const differing = script.split("\n").filter((line, i) => line !== hostLines[i]);
+    assert.deepStrictEqual(differing, [`readonly SOURCES_FILE=${sourcesFile}`], "the scripts differ in more than the sources file");
+    return script;
 }
 
 /**

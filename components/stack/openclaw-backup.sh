@@ -1,0 +1,219 @@
+#!/bin/bash
+# openclaw-backup: the gateway's state, encrypted, in the state bucket, and back.
+# Written by the deploy (pulumi up); local edits are overwritten.
+#
+#   openclaw-backup run                       back up now (the timer runs this)
+#   openclaw-backup list                      the backups in the bucket, oldest first
+#   openclaw-backup restore NAME|latest       replace the gateway's state with a backup
+#   openclaw-backup restore --if-empty latest the deploy's step: restore only into an empty state
+set -euo pipefail
+umask 077
+
+## The host's `openclaw-backup` command, which backupScript.ts reads. The deploy writes it without
+## the `##` notes, and with a generated header in place of the line below: `readonly NAME=value`
+## for each name on it.
+readonly CONF SECRETS STATE_DIR STACK_DIR VOLUME GATEWAY COMPOSE_PROJECT BUCKET_PREFIX NAME_PATTERN
+
+die() {
+    echo "openclaw-backup: $*" >&2
+    exit 1
+}
+
+usage() {
+    sed -n '5,8s/^# //p' "$0"
+}
+
+load_config() {
+    if [ ! -r "$CONF" ] || [ ! -r "$SECRETS" ]; then
+        die "$CONF or $SECRETS is missing; pulumi up writes them"
+    fi
+    # shellcheck source=/dev/null
+    . "$CONF"
+    # shellcheck source=/dev/null
+    . "$SECRETS"
+    [ "$STATE_STORE" != none ] || die "this stack has no state bucket (stateStore none); set stateStore and run pulumi up"
+    # rclone takes its remote from the environment only: no config file, no secret on a command line.
+    export RCLONE_CONFIG=/dev/null
+    export RCLONE_CONFIG_STATE_TYPE=s3
+    export RCLONE_CONFIG_STATE_PROVIDER="$S3_PROVIDER"
+    export RCLONE_CONFIG_STATE_REGION="$S3_REGION"
+    export RCLONE_CONFIG_STATE_ENDPOINT="$S3_ENDPOINT"
+    export RCLONE_CONFIG_STATE_ENV_AUTH=false
+    export RCLONE_CONFIG_STATE_NO_CHECK_BUCKET=true
+    export RCLONE_CONFIG_STATE_ACCESS_KEY_ID="$S3_ACCESS_KEY_ID"
+    export RCLONE_CONFIG_STATE_SECRET_ACCESS_KEY="$S3_SECRET_ACCESS_KEY"
+    REMOTE="state:$BACKUP_BUCKET/$BUCKET_PREFIX"
+}
+
+# The backup key reaches age through a pipe, never through a file or an argument.
+identity() {
+    printf '%s\n' "$BACKUP_IDENTITY"
+}
+
+lock() {
+    mkdir -p "$STATE_DIR"
+    exec 9>"$STATE_DIR/lock"
+    flock -n 9 || die "another backup or restore is running"
+}
+
+# Whatever happens, the gateway is not left paused or stopped, and no work file is left behind.
+WORK=""
+PAUSED=""
+STOPPED=""
+cleanup() {
+    if [ -n "$PAUSED" ]; then docker unpause "$GATEWAY" >/dev/null || true; fi
+    if [ -n "$STOPPED" ]; then docker start "$GATEWAY" >/dev/null || true; fi
+    if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+volume_path() {
+    docker volume inspect --format '{{.Mountpoint}}' "$VOLUME" 2>/dev/null
+}
+
+gateway_running() {
+    [ "$(docker inspect --format '{{.State.Running}}' "$GATEWAY" 2>/dev/null)" = true ]
+}
+
+list_backups() {
+    local names
+    names=$(rclone lsf --files-only "$REMOTE") || die "cannot list the backups in $BACKUP_BUCKET (rclone's message is above)"
+    grep -E "$NAME_PATTERN" <<<"$names" | sort || true
+}
+
+cmd_run() {
+    load_config
+    lock
+    local volume name entries size
+    volume=$(volume_path) || die "the state volume $VOLUME does not exist yet: there is nothing to back up"
+    WORK=$(mktemp -d "$STATE_DIR/work.XXXXXX")
+    name="$(date -u +%Y%m%dT%H%M%SZ).tar.zst.age"
+
+    # Paused, the gateway's processes are frozen, so the copy is consistent; they resume as soon
+    # as the encrypted archive is written. The stack's .env stays out: its values live in Pulumi.
+    if gateway_running; then
+        docker pause "$GATEWAY" >/dev/null
+        PAUSED=1
+    fi
+    # The exclusion is anchored (unanchored, it would also drop any .../openclaw/.env of the state),
+    # and the renames spare symlink targets (flag S: a link to openclaw.json must stay one).
+    tar --create --file=- --numeric-owner \
+        --anchored --exclude="$(basename "$STACK_DIR")/.env" \
+        --transform="s,^$(basename "$volume"),state,S" \
+        --transform="s,^$(basename "$STACK_DIR"),config,S" \
+        --directory="$(dirname "$volume")" "$(basename "$volume")" \
+        --directory="$(dirname "$STACK_DIR")" "$(basename "$STACK_DIR")" |
+        zstd --quiet --threads=0 -6 |
+        age --encrypt --identity <(identity) --output "$WORK/$name"
+    if [ -n "$PAUSED" ]; then
+        docker unpause "$GATEWAY" >/dev/null
+        PAUSED=""
+    fi
+
+    rclone copyto "$WORK/$name" "$REMOTE$name" || die "backup $name could not be uploaded to $BACKUP_BUCKET (rclone's message is above)"
+    # Read back what the bucket holds: the same bytes, and they decrypt and unpack.
+    rclone copyto "$REMOTE$name" "$WORK/check" || die "backup $name was uploaded but could not be read back (rclone's message is above)"
+    cmp -s "$WORK/$name" "$WORK/check" || die "backup $name reads back different from what was uploaded"
+    entries=$(age --decrypt --identity <(identity) "$WORK/check" | zstd --decompress --stdout | tar --list --file=- | wc -l) ||
+        die "backup $name was uploaded but does not decrypt and unpack"
+    size=$(stat -c %s "$WORK/$name")
+    printf '%s %s\n' "$(date -u +%s)" "$name" >"$STATE_DIR/last-backup.new"
+    mv -f "$STATE_DIR/last-backup.new" "$STATE_DIR/last-backup"
+    echo "backup $name: $entries entries, $size bytes encrypted, uploaded to $BACKUP_BUCKET and verified"
+    prune
+}
+
+# Retention: backups older than the retention period go, but never the newest one. The bucket's
+# own lifecycle rule expires them too; this keeps the count right on any S3-compatible store.
+prune() {
+    local cutoff names newest old count=0
+    cutoff=$(date -u -d "$BACKUP_RETENTION_DAYS days ago" +%Y%m%dT%H%M%SZ)
+    names=$(list_backups)
+    newest=$(tail -n 1 <<<"$names")
+    while IFS= read -r old; do
+        if [ -n "$old" ] && [ "$old" != "$newest" ] && [[ "$old" < "$cutoff" ]]; then
+            rclone deletefile "$REMOTE$old"
+            count=$((count + 1))
+        fi
+    done <<<"$names"
+    echo "removed $count backups older than $BACKUP_RETENTION_DAYS days"
+}
+
+cmd_restore() {
+    local if_empty="" wanted="" volume="" names name
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --if-empty) if_empty=1 ;;
+            -*) die "unknown option $1; usage: openclaw-backup restore [--if-empty] NAME|latest" ;;
+            *)
+                [ -z "$wanted" ] || die "restore takes one backup name; usage: openclaw-backup restore [--if-empty] NAME|latest"
+                wanted=$1
+                ;;
+        esac
+        shift
+    done
+    [ -n "$wanted" ] || die "restore needs a backup name or latest; openclaw-backup list shows the names"
+    load_config
+    lock
+    volume=$(volume_path) || volume=""
+    if [ -n "$if_empty" ] && [ -n "$volume" ] && [ -n "$(ls -A "$volume")" ]; then
+        echo "the state volume $VOLUME already holds state: nothing restored"
+        return 0
+    fi
+    names=$(list_backups)
+    if [ "$wanted" = latest ]; then
+        name=$(tail -n 1 <<<"$names")
+        if [ -z "$name" ] && [ -n "$if_empty" ]; then
+            echo "the bucket holds no backup yet: the gateway starts with empty state"
+            return 0
+        fi
+        [ -n "$name" ] || die "the bucket $BACKUP_BUCKET holds no backup"
+    else
+        grep -qxF -- "$wanted" <<<"$names" || die "the bucket holds no backup named $wanted; openclaw-backup list shows the names"
+        name=$wanted
+    fi
+
+    WORK=$(mktemp -d "$STATE_DIR/work.XXXXXX")
+    rclone copyto "$REMOTE$name" "$WORK/archive" ||
+        die "backup $name could not be downloaded intact (rclone's message is above); the state volume is unchanged"
+    mkdir "$WORK/restore"
+    # Unpacked in full before the volume is touched: a wrong key or a damaged or tampered archive
+    # fails here and changes nothing.
+    if ! age --decrypt --identity <(identity) "$WORK/archive" | zstd --decompress --stdout |
+        tar --extract --file=- --numeric-owner --same-permissions --directory="$WORK/restore" state; then
+        die "backup $name does not decrypt and unpack (a wrong key, or a damaged or tampered archive); the state volume is unchanged"
+    fi
+
+    if gateway_running; then
+        docker stop "$GATEWAY" >/dev/null
+        STOPPED=1
+    fi
+    if [ -z "$volume" ]; then
+        # Labelled as Docker Compose labels its own volumes, so compose adopts it without a warning.
+        docker volume create --label "com.docker.compose.project=$COMPOSE_PROJECT" \
+            --label "com.docker.compose.volume=$VOLUME" "$VOLUME" >/dev/null
+        volume=$(volume_path)
+    fi
+    find "$volume" -mindepth 1 -delete
+    cp -a "$WORK/restore/state/." "$volume/"
+    chown --reference="$WORK/restore/state" "$volume"
+    chmod --reference="$WORK/restore/state" "$volume"
+    echo "restored backup $name into the state volume $VOLUME"
+}
+
+case ${1:-} in
+    run) cmd_run ;;
+    list)
+        load_config
+        list_backups
+        ;;
+    restore)
+        shift
+        cmd_restore "$@"
+        ;;
+    -h | --help) usage ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+esac
