@@ -2,14 +2,14 @@ import { DEPLOY_USER } from "./paths";
 
 /**
  * The SSH hardening drop-in: only `deploy`, only keys, no agent, X11, socket or remote forwarding,
- * local forwarding only to the gateway's loopback port (the SSH tunnel of `ingress: none`), idle
+ * local forwarding only to the gateways' loopback ports (the SSH tunnel of `ingress: none`), idle
  * sessions closed after 10 minutes.
  *
  * Each line names the public control it meets: dev-sec ssh-baseline 2.8.1 (`sshd-NN`, controls/
  * sshd_spec.rb) and the CIS Debian Linux 13 Benchmark v1.0.0 (as ComplianceAsCode's
  * controls/cis_debian13.yml numbers it). "deviation" marks a value such a scan reports, and why.
  */
-export function renderSshdHardening(sshPort: number, tunnelPort: number): string {
+export function renderSshdHardening(sshPort: number, tunnelPorts: readonly number[]): string {
     const settings: [string, string | number][] = [
         ["Port", sshPort], // sshd-07 (its input sshd_custom_port)
         ["PermitRootLogin", "no"], // sshd-06; CIS 5.1.21
@@ -26,7 +26,7 @@ export function renderSshdHardening(sshPort: number, tunnelPort: number): string
         ["AllowAgentForwarding", "no"], // sshd-40; part of CIS 5.1.8
         // Deviation from sshd-39 and CIS 5.1.8 (Level 2 server): the SSH tunnel needs local forwarding; PermitOpen bounds it.
         ["AllowTcpForwarding", "local"],
-        ["PermitOpen", `127.0.0.1:${tunnelPort} localhost:${tunnelPort}`],
+        ["PermitOpen", tunnelPorts.map((port) => `127.0.0.1:${port} localhost:${port}`).join(" ")],
         ["AllowStreamLocalForwarding", "no"], // part of CIS 5.1.8
         ["PermitTunnel", "no"], // sshd-38
         ["PermitUserEnvironment", "no"], // sshd-17; CIS 5.1.22

@@ -27,8 +27,8 @@ export interface UserDataInput {
     /** Host name of the server, e.g. `openclaw-dev`. */
     readonly hostName: string;
     readonly host: HostHardening;
-    /** The one loopback port SSH may forward to: the gateway's, for the SSH tunnel of ingress none. */
-    readonly tunnelPort: number;
+    /** The loopback ports SSH may forward to: the gateways', for the SSH tunnel of ingress none. */
+    readonly tunnelPorts: readonly number[];
     /** The program's own deploy key (OpenSSH public key line). */
     readonly deployPublicKey: string;
 }
@@ -48,7 +48,7 @@ interface WriteFile {
 export function renderUserData(input: UserDataInput): string {
     const { host } = input;
     const files: WriteFile[] = [
-        { path: HOST_PATHS.sshdStaged, content: renderSshdHardening(host.sshPort, input.tunnelPort), permissions: "0600" },
+        { path: HOST_PATHS.sshdStaged, content: renderSshdHardening(host.sshPort, input.tunnelPorts), permissions: "0600" },
         { path: HOST_PATHS.fail2banJail, content: renderFail2banJail(host.sshPort), permissions: "0644" },
         { path: HOST_PATHS.sysctl, content: renderSysctl(host.ipv6), permissions: "0644" },
         { path: HOST_PATHS.dockerDaemon, content: renderDaemonJson(), permissions: "0644" },

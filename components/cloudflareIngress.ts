@@ -2,7 +2,8 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { InboundRule } from "../providers";
 import { CloudflareFronted } from "./settings";
-import { PORTS, SERVICES } from "./stack/layout";
+import { PRIMARY_GATEWAY } from "./stack/gateways";
+import { PORTS } from "./stack/layout";
 
 /** Shown next to every Cloudflare object this program manages. */
 const MANAGED_BY = "managed by the openclaw Pulumi program";
@@ -55,7 +56,7 @@ export class CloudflareIngress extends pulumi.ComponentResource {
                     tunnelId: tunnel.id,
                     config: {
                         ingresses: [
-                            { hostname: site.domain, service: `http://${SERVICES.gateway.container}:${PORTS.gateway}` },
+                            { hostname: site.domain, service: `http://${PRIMARY_GATEWAY.container}:${PRIMARY_GATEWAY.port}` },
                             // Anything else that reaches the tunnel gets a 404, never the gateway.
                             { service: "http_status:404" },
                         ],

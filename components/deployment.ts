@@ -6,6 +6,7 @@ import { OpenClawStack, StackBackups } from "./openclawStack";
 import { StackSecrets } from "./secrets";
 import { StateBucket } from "./stateBucket";
 import { Settings } from "./settings";
+import { PRIMARY_GATEWAY } from "./stack/gateways";
 import { INGRESS } from "./stack/ingress";
 
 export interface OpenClawDeploymentArgs {
@@ -98,7 +99,7 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
                 hostName,
                 sshPort: settings.host.sshPort,
                 serverSize: settings.host.serverSize,
-                gatewayToken: this.secrets.gatewayToken,
+                gatewayTokens: this.secrets.gatewayTokens,
                 litellmMasterKey: this.secrets.litellmMasterKey,
                 connection: this.host.connection,
                 serverId: this.host.serverId,
@@ -117,7 +118,7 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
         this.tunnelId = this.cloudflare?.tunnelId;
         this.serverIp = this.host.publicIp;
         this.sshCommand = pulumi.interpolate`ssh -p ${settings.host.sshPort} deploy@${this.host.publicIp}`;
-        this.gatewayToken = pulumi.secret(this.secrets.gatewayToken);
+        this.gatewayToken = pulumi.secret(this.secrets.gatewayTokens[PRIMARY_GATEWAY.name]);
         this.litellmMasterKey = pulumi.secret(this.secrets.litellmMasterKey);
         this.backupEncryptionKey = pulumi.secret(this.secrets.backupEncryptionKey);
         this.deployPrivateKey = pulumi.secret(this.secrets.deployPrivateKey);

@@ -7,7 +7,7 @@ import { deployCommand, DeployStep } from "./deployStep";
 import { hostAccessScript, renderAuthorizedKeys } from "./hostAccess";
 import { hostReadyScript } from "./hostReady";
 import { HostSettings } from "./settings";
-import { PORTS } from "./stack/layout";
+import { GATEWAYS } from "./stack/gateways";
 
 export interface HardenedHostArgs {
     /** The cloud that runs the server (from `providers/`). */
@@ -58,7 +58,7 @@ export class HardenedHost extends pulumi.ComponentResource {
         const { host } = args;
 
         this.userData = pulumi.output(args.deployKey.publicKey).apply((deployPublicKey) =>
-            renderUserData({ hostName: args.hostName, host, deployPublicKey, tunnelPort: PORTS.gateway }),
+            renderUserData({ hostName: args.hostName, host, deployPublicKey, tunnelPorts: GATEWAYS.map((gateway) => gateway.port) }),
         );
 
         const provisioned = args.provider.createHost(

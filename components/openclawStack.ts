@@ -38,7 +38,7 @@ export interface OpenClawStackArgs {
     /** The server's memory and CPUs; the containers' limits derive from them. */
     readonly serverSize: ServerSize;
     /** The generated secrets the `.env` carries. */
-    readonly gatewayToken: pulumi.Input<string>;
+    readonly gatewayTokens: Readonly<Record<string, pulumi.Input<string>>>;
     readonly litellmMasterKey: pulumi.Input<string>;
     /** How every step reaches the host: `deploy` on the hardened SSH port. */
     readonly connection: command.types.input.remote.ConnectionArgs;
@@ -128,7 +128,7 @@ export class OpenClawStack extends pulumi.ComponentResource {
             files: {
                 ...renderStackFiles(app, args.ingress, args.serverSize),
                 env: stackEnv(args.app, {
-                    gatewayToken: args.gatewayToken,
+                    gatewayTokens: args.gatewayTokens,
                     litellmMasterKey: args.litellmMasterKey,
                     llmApiKeys: args.app.llmApiKeys,
                     telegramBotToken: args.app.telegramBotToken,

@@ -1,12 +1,16 @@
 // What each day-2 helper runs on the host, as `deploy` (through sudo where root's files are read).
 // Pure: the commands are tested apart from any SSH.
 import { shellQuote } from "../components/stack/shell";
+import { GATEWAYS, PRIMARY_GATEWAY } from "../components/stack/gateways";
 import { COMPOSE_PROJECT, MAINTENANCE_FILES, MAINTENANCE_UNITS, SERVICES } from "../components/stack/layout";
 
-/** The services `logs` knows, by compose name (every ingress mode's included). */
-export const SERVICE_NAMES = Object.values(SERVICES).map((s) => s.service);
+/** Every container of the stack (every ingress mode's included), by its compose service: the gateways', then the others'. */
+const CONTAINERS = [...GATEWAYS.map((gateway) => ({ service: gateway.name, container: gateway.container })), ...Object.values(SERVICES)];
 
-const containerOf = (service: string) => Object.values(SERVICES).find((s) => s.service === service)?.container;
+/** The services `logs` knows, by compose name. */
+export const SERVICE_NAMES = CONTAINERS.map((s) => s.service);
+
+const containerOf = (service: string) => CONTAINERS.find((s) => s.service === service)?.container;
 
 /** `logs [service]`: the last lines of one service's container, or of every container of the stack. */
 export function logsCommand(service: string | undefined, options: { readonly follow: boolean; readonly lines: number }): string {
@@ -51,5 +55,5 @@ fi
 
 /** `openclaw ARGS...`: the OpenClaw CLI inside the gateway's container, each argument quoted. */
 export function openclawCommand(args: readonly string[], interactive: boolean): string {
-    return `sudo docker exec ${interactive ? "-it" : "-i"} ${SERVICES.gateway.container} openclaw ${args.map(shellQuote).join(" ")}`.trimEnd();
+    return `sudo docker exec ${interactive ? "-it" : "-i"} ${PRIMARY_GATEWAY.container} openclaw ${args.map(shellQuote).join(" ")}`.trimEnd();
 }

@@ -14,6 +14,7 @@ import { stackSteps, StackFiles } from "../components/stack/steps";
 import { clouds, ServerSize } from "../providers";
 import { dockerCompose, tempDir } from "./artifacts/tools";
 import { ingressStepsFor, maintenanceStepsFor, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "./fixtures";
+import { GATEWAYS, PRIMARY_GATEWAY } from "../components/stack/gateways";
 
 /** Two providers, one with a budget and both with rate limits; two extra egress hosts, one a wildcard. */
 export const MODELS = [
@@ -51,6 +52,10 @@ export const GATEWAY_TOKEN = "gateway-token-for-tests-0123456789abcdef0123456789
 export const TUNNEL_TOKEN = "eyJhIjoidGVzdC1hY2NvdW50IiwidCI6InRlc3QtdHVubmVsIiwicyI6InRlc3Qtc2VjcmV0In0=";
 export const LITELLM_MASTER_KEY = "sk-master-for-tests-0123456789abcdef";
 
+/** Each gateway's token: GATEWAY_TOKEN for the first, one derived from it for any other. */
+export const gatewayTokens = (): Record<string, string> =>
+    Object.fromEntries(GATEWAYS.map((gateway) => [gateway.name, gateway === PRIMARY_GATEWAY ? GATEWAY_TOKEN : `${GATEWAY_TOKEN}-${gateway.name}`]));
+
 /** A pulumi Input's value (plain values resolve outside a deployment). */
 export const resolve = <T>(input: pulumi.Input<T>): Promise<T> => new Promise((done) => pulumi.output(input).apply((v) => done(v as T)));
 
@@ -66,7 +71,7 @@ export async function materialise(telegram: boolean, ingress: Ingress, size: Ser
     const settings = app(telegram);
     const env = await resolve(
         stackEnv(settings, {
-            gatewayToken: GATEWAY_TOKEN,
+            gatewayTokens: gatewayTokens(),
             litellmMasterKey: LITELLM_MASTER_KEY,
             llmApiKeys: TEST_LLM_KEYS,
             ...(telegram ? { telegramBotToken: TEST_TELEGRAM_TOKEN } : {}),
@@ -78,7 +83,7 @@ export async function materialise(telegram: boolean, ingress: Ingress, size: Ser
     const contents: Record<string, string> = {
         [STACK_FILES.compose]: files.compose,
         [STACK_FILES.env]: files.env,
-        [STACK_FILES.gatewayConfig]: files.gatewayConfig,
+        ...Object.fromEntries(GATEWAYS.map((gateway) => [gateway.configFile, files.gatewayConfigs[gateway.name]])),
         [STACK_FILES.litellmConfig]: files.litellmConfig,
         [STACK_FILES.egressAcl]: files.egressAcl,
         [STACK_FILES.egressDockerfile]: files.egressDockerfile,

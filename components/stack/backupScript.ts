@@ -1,10 +1,11 @@
-// `openclaw-backup`: the host's command that puts the gateway's state in the state bucket and
+// `openclaw-backup`: the host's command that puts the gateways' state in the state bucket and
 // brings it back. Static: everything that differs per stack comes from the maintenance config
 // and secrets files it reads, so the same bytes are checked by ShellCheck, run against a real S3
 // server in the integration test and run on the VM. The script is openclaw-backup.sh; this module
 // gives it its header of paths and names.
 import { readScriptFile } from "../../cloud-init/scriptFile";
-import { BACKUP_PREFIX, COMPOSE_PROJECT, MAINTENANCE_FILES, SERVICES, STACK_DIR, STATE_VOLUME } from "./layout";
+import { GATEWAYS } from "./gateways";
+import { BACKUP_PREFIX, COMPOSE_PROJECT, MAINTENANCE_FILES, STACK_DIR } from "./layout";
 
 /** Where the command looks for its files; tests point it at a scratch directory. */
 export interface BackupScriptPaths {
@@ -34,8 +35,7 @@ export function renderBackupScript(paths: BackupScriptPaths = HOST_BACKUP_PATHS)
         SECRETS: paths.secrets,
         STATE_DIR: paths.stateDir,
         STACK_DIR: paths.stackDir,
-        VOLUME: STATE_VOLUME,
-        GATEWAY: SERVICES.gateway.container,
+        GATEWAYS: GATEWAYS.map((gateway) => `${gateway.container}:${gateway.stateVolume}:${gateway.backupFolder}`).join(" "),
         COMPOSE_PROJECT,
         BUCKET_PREFIX: BACKUP_PREFIX,
         NAME_PATTERN: BACKUP_NAME_PATTERN,

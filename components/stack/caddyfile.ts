@@ -1,7 +1,7 @@
 // The Caddyfile for ingress caddy: automatic HTTPS for the domain, security headers, and the
 // gateway behind it. Cloudflare proxies the domain, and only Cloudflare's ranges reach ports 80 and
 // 443 (cloud firewall, UFW and DOCKER-USER), so Cloudflare's CF-Connecting-IP names the visitor.
-import { PORTS, SERVICES } from "./layout";
+import { PRIMARY_GATEWAY } from "./gateways";
 
 /** Caddy answers its container healthcheck here, on the container's loopback only. */
 export const CADDY_HEALTH_URL = "http://127.0.0.1:8081/healthz";
@@ -41,7 +41,7 @@ export function renderCaddyfile(domain: string): string {
                 "header",
                 [...Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name} ${quoted(value)}`), "-Server"],
             ),
-            ...block(`reverse_proxy ${SERVICES.gateway.container}:${PORTS.gateway}`, [
+            ...block(`reverse_proxy ${PRIMARY_GATEWAY.container}:${PRIMARY_GATEWAY.port}`, [
                 "header_up X-Forwarded-For {header.CF-Connecting-IP}",
             ]),
         ]),

@@ -1,12 +1,13 @@
-// docker-compose.yml: the gateway, LiteLLM, the egress proxy and Redis on internal networks, and
+// docker-compose.yml: the gateways, LiteLLM, the egress proxy and Redis on internal networks, and
 // the ingress mode's container (cloudflared or Caddy) when it has one; each with every capability
 // dropped, no new privileges, a read-only root where the image allows it, a healthcheck that works
 // inside its image, and limits sized to the host.
 import * as YAML from "yaml";
 import { EGRESS_PROXY_URL } from "./egress";
 import { egressProxyCommand, EGRESS_ACL_PATH } from "./egressProxy";
-import { GATEWAY_ENV } from "./gatewayConfig";
+import { GATEWAY_LITELLM_KEY_ENV } from "./gatewayConfig";
 import { CADDY_HEALTH_URL } from "./caddyfile";
+import { Gateway, GATEWAYS, PRIMARY_GATEWAY } from "./gateways";
 import { EGRESS_IMAGE, IMAGES } from "./images";
 import { IngressContainer } from "./ingress";
 import {
@@ -20,7 +21,6 @@ import {
     SERVICES,
     STACK_FILES,
     STACK_DIR,
-    STATE_VOLUME,
     REDIS_DATA_VOLUME,
 } from "./layout";
 import { LITELLM_MASTER_KEY_ENV } from "./litellmConfig";
@@ -109,7 +109,7 @@ function caddyService(limits: StackLimits) {
         read_only: true,
         tmpfs: ["/config:size=16m", "/tmp:size=16m"],
         networks: ingressNetworks,
-        depends_on: { [SERVICES.gateway.service]: { condition: "service_started" } },
+        depends_on: { [PRIMARY_GATEWAY.name]: { condition: "service_started" } },
         healthcheck: healthcheck(["CMD", "wget", "-q", "-O", "/dev/null", CADDY_HEALTH_URL], "30s"),
         ...hardening,
         // The image's caddy binary carries this file capability; without it in the bounding set the
@@ -119,50 +119,53 @@ function caddyService(limits: StackLimits) {
     };
 }
 
+/** One gateway's service: its port, state volume, config directory, secrets and share of the memory. */
+function gatewayService(gateway: Gateway, input: ComposeInput) {
+    const limits = input.limits.gateways[gateway.name];
+    const health = `fetch('http://127.0.0.1:${gateway.port}/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))`;
+    return {
+        image: input.openclawImage,
+        container_name: gateway.container,
+        command: ["node", "dist/index.js", "gateway", "--bind", "lan", "--port", String(gateway.port)],
+        init: true,
+        user: `${GATEWAY_UID}:${GATEWAY_UID}`,
+        environment: {
+            HOME: "/home/node",
+            OPENCLAW_CONFIG_PATH: GATEWAY_PATHS.config,
+            // Without it, OpenClaw keeps media, credentials (pairing approvals), skills and
+            // tools beside the config file, in the read-only mount.
+            OPENCLAW_STATE_DIR: GATEWAY_PATHS.state,
+            NODE_OPTIONS: `--max-old-space-size=${limits.heapMiB}`,
+            [gateway.env.token]: fromEnvFile(gateway.env.token),
+            [GATEWAY_LITELLM_KEY_ENV]: fromEnvFile(LITELLM_MASTER_KEY_ENV),
+            ...(input.telegram && gateway.telegram ? { [gateway.env.telegramToken]: fromEnvFile(gateway.env.telegramToken) } : {}),
+            ...proxyEnvironment([SERVICES.litellm.container]),
+        },
+        volumes: [`${gateway.stateVolume}:${GATEWAY_PATHS.state}`, `${relative(gateway.configDir)}:${GATEWAY_PATHS.configDir}:ro`],
+        read_only: true,
+        tmpfs: ["/tmp:size=256m,mode=1777", `/home/node/.cache:size=128m,uid=${GATEWAY_UID},gid=${GATEWAY_UID},mode=0700`],
+        networks: [NETWORKS.app.name, NETWORKS.proxy.name],
+        ...(input.publishGatewayOnLoopback ? { ports: [`127.0.0.1:${gateway.port}:${gateway.port}`] } : {}),
+        depends_on: {
+            [SERVICES.litellm.service]: { condition: "service_healthy" },
+            [SERVICES.egress.service]: { condition: "service_healthy" },
+        },
+        healthcheck: healthcheck(["CMD", "node", "-e", health], "120s"),
+        // The gateway drains active sessions on stop (it logs a budget of 315 s); let it.
+        stop_grace_period: "330s",
+        ...hardening,
+        ...resources(limits),
+    };
+}
+
 export function renderCompose(input: ComposeInput): string {
     const { limits } = input;
-    const gatewayHealth = `fetch('http://127.0.0.1:${PORTS.gateway}/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))`;
     const litellmHealth = `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORTS.litellm}/health/liveliness', timeout=4)`;
 
     const compose = {
         name: COMPOSE_PROJECT,
         services: {
-            [SERVICES.gateway.service]: {
-                image: input.openclawImage,
-                container_name: SERVICES.gateway.container,
-                command: ["node", "dist/index.js", "gateway", "--bind", "lan", "--port", String(PORTS.gateway)],
-                init: true,
-                user: `${GATEWAY_UID}:${GATEWAY_UID}`,
-                environment: {
-                    HOME: "/home/node",
-                    OPENCLAW_CONFIG_PATH: GATEWAY_PATHS.config,
-                    // Without it, OpenClaw keeps media, credentials (pairing approvals), skills and
-                    // tools beside the config file, in the read-only mount.
-                    OPENCLAW_STATE_DIR: GATEWAY_PATHS.state,
-                    NODE_OPTIONS: `--max-old-space-size=${limits.gatewayHeapMiB}`,
-                    [GATEWAY_ENV.token]: fromEnvFile(GATEWAY_ENV.token),
-                    [GATEWAY_ENV.litellmKey]: fromEnvFile(LITELLM_MASTER_KEY_ENV),
-                    ...(input.telegram ? { [GATEWAY_ENV.telegramToken]: fromEnvFile(GATEWAY_ENV.telegramToken) } : {}),
-                    ...proxyEnvironment([SERVICES.litellm.container]),
-                },
-                volumes: [
-                    `${STATE_VOLUME}:${GATEWAY_PATHS.state}`,
-                    `${relative(STACK_FILES.gatewayConfigDir)}:${GATEWAY_PATHS.configDir}:ro`,
-                ],
-                read_only: true,
-                tmpfs: ["/tmp:size=256m,mode=1777", `/home/node/.cache:size=128m,uid=${GATEWAY_UID},gid=${GATEWAY_UID},mode=0700`],
-                networks: [NETWORKS.app.name, NETWORKS.proxy.name],
-                ...(input.publishGatewayOnLoopback ? { ports: [`127.0.0.1:${PORTS.gateway}:${PORTS.gateway}`] } : {}),
-                depends_on: {
-                    [SERVICES.litellm.service]: { condition: "service_healthy" },
-                    [SERVICES.egress.service]: { condition: "service_healthy" },
-                },
-                healthcheck: healthcheck(["CMD", "node", "-e", gatewayHealth], "120s"),
-                // The gateway drains active sessions on stop (it logs a budget of 315 s); let it.
-                stop_grace_period: "330s",
-                ...hardening,
-                ...resources(limits.services.gateway),
-            },
+            ...Object.fromEntries(GATEWAYS.map((gateway) => [gateway.name, gatewayService(gateway, input)])),
             [SERVICES.litellm.service]: {
                 image: IMAGES.litellm,
                 container_name: SERVICES.litellm.container,
@@ -252,7 +255,7 @@ export function renderCompose(input: ComposeInput): string {
                 ]),
         ),
         volumes: {
-            [STATE_VOLUME]: { name: STATE_VOLUME },
+            ...Object.fromEntries(GATEWAYS.map(({ stateVolume }) => [stateVolume, { name: stateVolume }])),
             [REDIS_DATA_VOLUME]: { name: REDIS_DATA_VOLUME },
             ...(input.ingress === "caddy" ? { [CADDY_DATA_VOLUME]: { name: CADDY_DATA_VOLUME } } : {}),
         },

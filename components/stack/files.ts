@@ -9,7 +9,8 @@ import { egressAllowlist } from "./egress";
 import { EGRESS_MODULE } from "./egressModule";
 import { renderEgressAcl, renderEgressDockerfile } from "./egressProxy";
 import { renderEnvFile } from "./envFile";
-import { GATEWAY_ENV, gatewayOrigins, renderGatewayConfig } from "./gatewayConfig";
+import { gatewayOrigins, renderGatewayConfig } from "./gatewayConfig";
+import { GATEWAYS } from "./gateways";
 import { INGRESS, publicDomain, StackIngress } from "./ingress";
 import { LITELLM_MASTER_KEY_ENV, litellmKeyNames, renderLitellmConfig } from "./litellmConfig";
 import { stackLimits } from "./limits";
@@ -22,7 +23,8 @@ export type StackFileSettings = Pick<AppSettings, "openclawImage" | "models" | "
 
 /** The secrets the `.env` carries. */
 export interface StackSecretValues {
-    readonly gatewayToken: pulumi.Input<string>;
+    /** Each gateway's token, by its name. */
+    readonly gatewayTokens: Readonly<Record<string, pulumi.Input<string>>>;
     readonly litellmMasterKey: pulumi.Input<string>;
     readonly llmApiKeys: Readonly<Record<string, pulumi.Input<string>>>;
     readonly telegramBotToken?: pulumi.Input<string>;
@@ -50,13 +52,19 @@ export function renderStackFiles(
             publishGatewayOnLoopback: mode.publishesOnLoopback,
             ingress: mode.container,
         }),
-        gatewayConfig: renderGatewayConfig({
-            modelNames: app.models.map((m) => m.name),
-            defaultModel: app.defaultModel,
-            allowedOrigins: gatewayOrigins(domain),
-            trustedProxies: mode.trustedProxies,
-            telegram: app.telegram,
-        }),
+        gatewayConfigs: Object.fromEntries(
+            GATEWAYS.map((gateway) => [
+                gateway.name,
+                renderGatewayConfig({
+                    gateway,
+                    modelNames: app.models.map((m) => m.name),
+                    defaultModel: app.defaultModel,
+                    allowedOrigins: gatewayOrigins(domain, gateway.port),
+                    trustedProxies: mode.trustedProxies,
+                    telegram: app.telegram && gateway.telegram,
+                }),
+            ]),
+        ),
         litellmConfig: renderLitellmConfig(app.models),
         egressAcl: renderEgressAcl(egressAllowlistFor(app)),
         egressDockerfile: renderEgressDockerfile(),
@@ -67,14 +75,16 @@ export function renderStackFiles(
     };
 }
 
-/** The `.env`: the gateway token, LiteLLM's master key, the provider keys the models use, the Telegram and tunnel tokens. */
+/** The `.env`: the gateways' tokens, LiteLLM's master key, the provider keys the models use, the Telegram and tunnel tokens. */
 export function stackEnv(app: Pick<AppSettings, "models">, secrets: StackSecretValues): pulumi.Output<string> {
     const keyNames = litellmKeyNames(app.models);
     const values: Record<string, pulumi.Input<string>> = {
-        [GATEWAY_ENV.token]: secrets.gatewayToken,
+        ...Object.fromEntries(GATEWAYS.map((gateway) => [gateway.env.token, secrets.gatewayTokens[gateway.name]])),
         [LITELLM_MASTER_KEY_ENV]: secrets.litellmMasterKey,
         ...Object.fromEntries(keyNames.map((name) => [name, secrets.llmApiKeys[name]])),
-        ...(secrets.telegramBotToken !== undefined ? { [GATEWAY_ENV.telegramToken]: secrets.telegramBotToken } : {}),
+        ...(secrets.telegramBotToken !== undefined
+            ? Object.fromEntries(GATEWAYS.filter((gateway) => gateway.telegram).map((gateway) => [gateway.env.telegramToken, secrets.telegramBotToken]))
+            : {}),
         ...(secrets.tunnelToken !== undefined ? { [TUNNEL_TOKEN_ENV]: secrets.tunnelToken } : {}),
     };
     return pulumi.secret(pulumi.all(values).apply((resolved) => renderEnvFile(resolved)));

@@ -1,14 +1,14 @@
 // openclaw.json for the pinned OpenClaw: every key here is one the real schema accepts
 // (`openclaw config validate` checks the rendered file in the artifact tests).
 import { EGRESS_PROXY_URL } from "./egress";
+import { Gateway } from "./gateways";
 import { PORTS } from "./layout";
 
-/** The environment variables the gateway resolves its secrets from (SecretRefs, never values). */
-export const GATEWAY_ENV = {
-    token: "OPENCLAW_GATEWAY_TOKEN",
-    litellmKey: "LITELLM_API_KEY",
-    telegramToken: "TELEGRAM_BOT_TOKEN",
-} as const;
+/**
+ * The environment variable every gateway resolves LiteLLM's key from (a SecretRef, never the
+ * value); its own token's and Telegram's are its `env` in gateways.ts.
+ */
+export const GATEWAY_LITELLM_KEY_ENV = "LITELLM_API_KEY";
 
 /**
  * Tools the agent may not use. Agent sandboxing is off (see the README), so everything that runs
@@ -18,6 +18,8 @@ export const GATEWAY_ENV = {
 export const DENIED_TOOLS = ["group:runtime", "group:nodes", "group:ui", "group:automation"] as const;
 
 export interface GatewayConfigInput {
+    /** The gateway the file is for: its port and its secrets' variables. */
+    readonly gateway: Gateway;
     /** Model names LiteLLM serves (`models[].name`). */
     readonly modelNames: readonly string[];
     readonly defaultModel: string;
@@ -30,11 +32,12 @@ export interface GatewayConfigInput {
 }
 
 /**
- * The Control UI's origins: the public domain when there is one, else the SSH-tunnel address.
- * (A tailnet `.ts.net` origin is a private same-origin load, which the gateway accepts unlisted.)
+ * The Control UI's origins: the public domain when there is one, else the SSH-tunnel address of
+ * the gateway's port. (A tailnet `.ts.net` origin is a private same-origin load, which the gateway
+ * accepts unlisted.)
  */
-export function gatewayOrigins(domain: string | undefined): string[] {
-    return domain ? [`https://${domain}`] : [`http://127.0.0.1:${PORTS.gateway}`, `http://localhost:${PORTS.gateway}`];
+export function gatewayOrigins(domain: string | undefined, port: number): string[] {
+    return domain ? [`https://${domain}`] : [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
 }
 
 const envRef = (id: string) => ({ source: "env", provider: "default", id });
@@ -44,10 +47,10 @@ export function renderGatewayConfig(input: GatewayConfigInput): string {
         gateway: {
             mode: "local",
             bind: "lan",
-            port: PORTS.gateway,
+            port: input.gateway.port,
             auth: {
                 mode: "token",
-                token: envRef(GATEWAY_ENV.token),
+                token: envRef(input.gateway.env.token),
                 rateLimit: { maxAttempts: 10, windowMs: 60_000, lockoutMs: 300_000 },
             },
             // Only the ingress proxy's fixed address may set forwarded headers.
@@ -67,7 +70,7 @@ export function renderGatewayConfig(input: GatewayConfigInput): string {
                 litellm: {
                     baseUrl: `http://openclaw-litellm:${PORTS.litellm}`,
                     api: "openai-completions",
-                    apiKey: envRef(GATEWAY_ENV.litellmKey),
+                    apiKey: envRef(GATEWAY_LITELLM_KEY_ENV),
                     request: { allowPrivateNetwork: true },
                     models: input.modelNames.map((name) => ({
                         id: name,
@@ -97,7 +100,7 @@ export function renderGatewayConfig(input: GatewayConfigInput): string {
             ? {
                   channels: {
                       telegram: {
-                          botToken: envRef(GATEWAY_ENV.telegramToken),
+                          botToken: envRef(input.gateway.env.telegramToken),
                           dmPolicy: "pairing",
                           // Media downloads resolve names locally unless the channel has its own
                           // proxy; the gateway cannot resolve public names, so photos would fail.

@@ -4,7 +4,8 @@
 // the cloud and host firewalls, the Cloudflare resources, the settings reader and the outputs all
 // read this table, so they always agree; a new mode is a new row (and a new settings variant).
 import { IngressMode } from "../settings";
-import { INGRESS_PROXY_ADDRESS, PORTS, PROXY_NET_HOST_ADDRESS } from "./layout";
+import { PRIMARY_GATEWAY } from "./gateways";
+import { INGRESS_PROXY_ADDRESS, PROXY_NET_HOST_ADDRESS } from "./layout";
 
 /** The container that carries public traffic to the gateway, when the mode has one. */
 export type IngressContainer = "cloudflared" | "caddy";
@@ -55,7 +56,7 @@ export function publicDomain(ingress: StackIngress): string | undefined {
 }
 
 /** The local end of `ssh -L 18789:127.0.0.1:18789`. */
-export const SSH_TUNNEL_URL = `http://127.0.0.1:${PORTS.gateway}`;
+export const SSH_TUNNEL_URL = `http://127.0.0.1:${PRIMARY_GATEWAY.port}`;
 
 /**
  * Where an operator opens the gateway: the public domain, the SSH tunnel's local end, or (in the

@@ -7,16 +7,13 @@ export const COMPOSE_PROJECT = "openclaw";
 /** The stack's directory on the host (root-owned, 0700). */
 export const STACK_DIR = "/opt/openclaw";
 
-/** Every file the deploy writes under STACK_DIR. */
+/** Every file the deploy writes under STACK_DIR, but the gateways' (`GATEWAYS` in gateways.ts). */
 export const STACK_FILES = {
     compose: `${STACK_DIR}/docker-compose.yml`,
     /** Every secret, mode 0600; compose interpolates it into the services that need each one. */
     env: `${STACK_DIR}/.env`,
     /** Owner marker: which server this stack belongs to (guards `pulumi destroy` on a replaced server). */
     owner: `${STACK_DIR}/.owner`,
-    /** A directory owned by the gateway's uid, mounted read-only: the gateway reads its config from it. */
-    gatewayConfigDir: `${STACK_DIR}/config/gateway`,
-    gatewayConfig: `${STACK_DIR}/config/gateway/openclaw.json`,
     litellmConfig: `${STACK_DIR}/config/litellm.yaml`,
     egressAcl: `${STACK_DIR}/config/egress-acl.yaml`,
     egressBuildDir: `${STACK_DIR}/build/egress`,
@@ -40,12 +37,11 @@ export const HOST_FIREWALL_FILES = {
 /** The official image runs as `node`, uid/gid 1000. */
 export const GATEWAY_UID = 1000;
 
-/** Ports inside the stack's networks. Only Caddy's 80 and 443 are ever published to the internet. */
-export const PORTS = { gateway: 18789, litellm: 4000, egress: 4750, redis: 6379, http: 80, https: 443 } as const;
+/** Ports inside the stack's networks, but the gateways'. Only Caddy's 80 and 443 are ever published to the internet. */
+export const PORTS = { litellm: 4000, egress: 4750, redis: 6379, http: 80, https: 443 } as const;
 
-/** Services by compose name, with their fixed container names (the gateway config and scripts use them). */
+/** The services besides the gateways, by compose name, with their fixed container names (the gateway config and scripts use them). */
 export const SERVICES = {
-    gateway: { service: "gateway", container: "openclaw-gateway" },
     litellm: { service: "litellm", container: "openclaw-litellm" },
     egress: { service: "egress", container: "openclaw-egress" },
     redis: { service: "redis", container: "openclaw-redis" },
@@ -90,13 +86,10 @@ export const PROXY_NET_HOST_ADDRESS = "172.31.250.1";
 /** Caddy's certificates and ACME account: a named volume, so a restart never re-issues. */
 export const CADDY_DATA_VOLUME = "openclaw-caddy-data";
 
-/** The gateway's state: a named volume, so replacing a container keeps it. */
-export const STATE_VOLUME = "openclaw-state";
-
 /** Redis's append-only file (LiteLLM's budget and rate counters): a named volume, so a restart or a reboot keeps them. */
 export const REDIS_DATA_VOLUME = "openclaw-redis-data";
 
-/** Where the gateway sees its state and its config. */
+/** Where every gateway sees its state and its config, inside its own container. */
 export const GATEWAY_PATHS = {
     state: "/home/node/.openclaw",
     configDir: "/etc/openclaw",

@@ -1,10 +1,10 @@
 #!/bin/bash
-# openclaw-backup: the gateway's state, encrypted, in the state bucket, and back.
+# openclaw-backup: the gateways' state, encrypted, in the state bucket, and back.
 # Written by the deploy (pulumi up); local edits are overwritten.
 #
 #   openclaw-backup run                       back up now (the timer runs this)
 #   openclaw-backup list                      the backups in the bucket, oldest first
-#   openclaw-backup restore NAME|latest       replace the gateway's state with a backup
+#   openclaw-backup restore NAME|latest       replace the gateways' state with a backup
 #   openclaw-backup restore --if-empty latest the deploy's step: restore only into an empty state
 set -euo pipefail
 umask 077
@@ -12,7 +12,20 @@ umask 077
 ## The host's `openclaw-backup` command, which backupScript.ts reads. The deploy writes it without
 ## the `##` notes, and with a generated header in place of the line below: `readonly NAME=value`
 ## for each name on it.
-readonly CONF SECRETS STATE_DIR STACK_DIR VOLUME GATEWAY COMPOSE_PROJECT BUCKET_PREFIX NAME_PATTERN
+readonly CONF SECRETS STATE_DIR STACK_DIR GATEWAYS COMPOSE_PROJECT BUCKET_PREFIX NAME_PATTERN
+
+## GATEWAYS lists each gateway as CONTAINER:VOLUME:FOLDER, FOLDER being where its state volume's
+## files go in a backup (the first gateway's is `state`, as it was when there was only one).
+CONTAINERS=()
+VOLUMES=()
+FOLDERS=()
+read -ra entries <<<"$GATEWAYS"
+for entry in "${entries[@]}"; do
+    IFS=: read -r container volume folder <<<"$entry"
+    CONTAINERS+=("$container")
+    VOLUMES+=("$volume")
+    FOLDERS+=("$folder")
+done
 
 die() {
     echo "openclaw-backup: $*" >&2
@@ -56,23 +69,26 @@ lock() {
     flock -n 9 || die "another backup or restore is running"
 }
 
-# Whatever happens, the gateway is not left paused or stopped, and no work file is left behind.
+# Whatever happens, no gateway is left paused or stopped, and no work file is left behind.
 WORK=""
-PAUSED=""
-STOPPED=""
+PAUSED=()
+STOPPED=()
 cleanup() {
-    if [ -n "$PAUSED" ]; then docker unpause "$GATEWAY" >/dev/null || true; fi
-    if [ -n "$STOPPED" ]; then docker start "$GATEWAY" >/dev/null || true; fi
+    local container
+    for container in "${PAUSED[@]}"; do docker unpause "$container" >/dev/null || true; done
+    for container in "${STOPPED[@]}"; do docker start "$container" >/dev/null || true; done
     if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
+# volume_path VOLUME: its directory on the host, or a failure when it does not exist.
 volume_path() {
-    docker volume inspect --format '{{.Mountpoint}}' "$VOLUME" 2>/dev/null
+    docker volume inspect --format '{{.Mountpoint}}' "$1" 2>/dev/null
 }
 
-gateway_running() {
-    [ "$(docker inspect --format '{{.State.Running}}' "$GATEWAY" 2>/dev/null)" = true ]
+# running CONTAINER
+running() {
+    [ "$(docker inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" = true ]
 }
 
 list_backups() {
@@ -84,31 +100,37 @@ list_backups() {
 cmd_run() {
     load_config
     lock
-    local volume name entries size
-    volume=$(volume_path) || die "the state volume $VOLUME does not exist yet: there is nothing to back up"
+    local i volume in_archive name entries size container volumes=() renames=()
+    for i in "${!VOLUMES[@]}"; do
+        volume=$(volume_path "${VOLUMES[$i]}") || die "the state volume ${VOLUMES[$i]} does not exist yet: there is nothing to back up"
+        # Every volume's own directory is _data: each is named with its parent, and renamed to its folder.
+        in_archive="$(basename "$(dirname "$volume")")/$(basename "$volume")"
+        volumes+=(--directory="$(dirname "$(dirname "$volume")")" "$in_archive")
+        renames+=(--transform="s,^$in_archive,${FOLDERS[$i]},S")
+    done
     WORK=$(mktemp -d "$STATE_DIR/work.XXXXXX")
     name="$(date -u +%Y%m%dT%H%M%SZ).tar.zst.age"
 
-    # Paused, the gateway's processes are frozen, so the copy is consistent; they resume as soon
+    # Paused, the gateways' processes are frozen, so the copy is consistent; they resume as soon
     # as the encrypted archive is written. The stack's .env stays out: its values live in Pulumi.
-    if gateway_running; then
-        docker pause "$GATEWAY" >/dev/null
-        PAUSED=1
-    fi
+    for container in "${CONTAINERS[@]}"; do
+        if running "$container"; then
+            docker pause "$container" >/dev/null
+            PAUSED+=("$container")
+        fi
+    done
     # The exclusion is anchored (unanchored, it would also drop any .../openclaw/.env of the state),
     # and the renames spare symlink targets (flag S: a link to openclaw.json must stay one).
     tar --create --file=- --numeric-owner \
         --anchored --exclude="$(basename "$STACK_DIR")/.env" \
-        --transform="s,^$(basename "$volume"),state,S" \
+        "${renames[@]}" \
         --transform="s,^$(basename "$STACK_DIR"),config,S" \
-        --directory="$(dirname "$volume")" "$(basename "$volume")" \
+        "${volumes[@]}" \
         --directory="$(dirname "$STACK_DIR")" "$(basename "$STACK_DIR")" |
         zstd --quiet --threads=0 -6 |
         age --encrypt --identity <(identity) --output "$WORK/$name"
-    if [ -n "$PAUSED" ]; then
-        docker unpause "$GATEWAY" >/dev/null
-        PAUSED=""
-    fi
+    for container in "${PAUSED[@]}"; do docker unpause "$container" >/dev/null; done
+    PAUSED=()
 
     rclone copyto "$WORK/$name" "$REMOTE$name" || die "backup $name could not be uploaded to $BACKUP_BUCKET (rclone's message is above)"
     # Read back what the bucket holds: the same bytes, and they decrypt and unpack.
@@ -140,7 +162,7 @@ prune() {
 }
 
 cmd_restore() {
-    local if_empty="" wanted="" volume="" names name
+    local if_empty="" wanted="" names name i volume restoring=()
     while [ $# -gt 0 ]; do
         case $1 in
             --if-empty) if_empty=1 ;;
@@ -155,11 +177,16 @@ cmd_restore() {
     [ -n "$wanted" ] || die "restore needs a backup name or latest; openclaw-backup list shows the names"
     load_config
     lock
-    volume=$(volume_path) || volume=""
-    if [ -n "$if_empty" ] && [ -n "$volume" ] && [ -n "$(ls -A "$volume")" ]; then
-        echo "the state volume $VOLUME already holds state: nothing restored"
-        return 0
-    fi
+    # --if-empty restores only the gateways whose state volume is missing or empty.
+    for i in "${!VOLUMES[@]}"; do
+        volume=$(volume_path "${VOLUMES[$i]}") || volume=""
+        if [ -n "$if_empty" ] && [ -n "$volume" ] && [ -n "$(ls -A "$volume")" ]; then
+            echo "the state volume ${VOLUMES[$i]} already holds state: nothing restored"
+        else
+            restoring+=("$i")
+        fi
+    done
+    [ "${#restoring[@]}" -gt 0 ] || return 0
     names=$(list_backups)
     if [ "$wanted" = latest ]; then
         name=$(tail -n 1 <<<"$names")
@@ -177,28 +204,42 @@ cmd_restore() {
     rclone copyto "$REMOTE$name" "$WORK/archive" ||
         die "backup $name could not be downloaded intact (rclone's message is above); the state volume is unchanged"
     mkdir "$WORK/restore"
-    # Unpacked in full before the volume is touched: a wrong key or a damaged or tampered archive
-    # fails here and changes nothing.
+    # Unpacked in full before a volume is touched: a wrong key or a damaged or tampered archive
+    # fails here and changes nothing. The stack's config stays out: the deploy writes it.
     if ! age --decrypt --identity <(identity) "$WORK/archive" | zstd --decompress --stdout |
-        tar --extract --file=- --numeric-owner --same-permissions --directory="$WORK/restore" state; then
+        tar --extract --file=- --numeric-owner --same-permissions --directory="$WORK/restore" --anchored --exclude=config; then
         die "backup $name does not decrypt and unpack (a wrong key, or a damaged or tampered archive); the state volume is unchanged"
     fi
 
-    if gateway_running; then
-        docker stop "$GATEWAY" >/dev/null
-        STOPPED=1
+    for i in "${restoring[@]}"; do
+        restore_gateway "$name" "${CONTAINERS[$i]}" "${VOLUMES[$i]}" "$WORK/restore/${FOLDERS[$i]}"
+    done
+}
+
+# restore_gateway NAME CONTAINER VOLUME FROM: the volume's files replaced by FROM's, the gateway
+# stopped meanwhile (the exit trap starts it again).
+restore_gateway() {
+    local name=$1 container=$2 volume_name=$3 from=$4 volume
+    if [ ! -d "$from" ]; then
+        echo "backup $name holds no state for $container: the state volume $volume_name is unchanged"
+        return 0
     fi
+    if running "$container"; then
+        docker stop "$container" >/dev/null
+        STOPPED+=("$container")
+    fi
+    volume=$(volume_path "$volume_name") || volume=""
     if [ -z "$volume" ]; then
         # Labelled as Docker Compose labels its own volumes, so compose adopts it without a warning.
         docker volume create --label "com.docker.compose.project=$COMPOSE_PROJECT" \
-            --label "com.docker.compose.volume=$VOLUME" "$VOLUME" >/dev/null
-        volume=$(volume_path)
+            --label "com.docker.compose.volume=$volume_name" "$volume_name" >/dev/null
+        volume=$(volume_path "$volume_name")
     fi
     find "$volume" -mindepth 1 -delete
-    cp -a "$WORK/restore/state/." "$volume/"
-    chown --reference="$WORK/restore/state" "$volume"
-    chmod --reference="$WORK/restore/state" "$volume"
-    echo "restored backup $name into the state volume $VOLUME"
+    cp -a "$from/." "$volume/"
+    chown --reference="$from" "$volume"
+    chmod --reference="$from" "$volume"
+    echo "restored backup $name into the state volume $volume_name"
 }
 
 case ${1:-} in

@@ -9,7 +9,7 @@ import { renderBackupScript } from "./backupScript";
 import { renderFirewallScript, renderFirewallUnit } from "./hostFirewall";
 import { EgressProbe } from "./egress";
 import { INGRESS } from "./ingress";
-import { GATEWAY_ENV } from "./gatewayConfig";
+import { Gateway, GATEWAYS, PRIMARY_GATEWAY } from "./gateways";
 import { GATEWAY_UID, HOST_FIREWALL_FILES, MAINTENANCE_FILES, MAINTENANCE_UNITS, PORTS, SERVICES, STACK_DIR, STACK_FILES } from "./layout";
 import { renderMaintenanceUnits } from "./maintenance";
 import { shellQuote } from "./shell";
@@ -19,7 +19,8 @@ import { renderWatchdogScript } from "./watchdogScript";
 /** Every file the stack needs, rendered. The `.env` is secret and arrives as an Output. */
 export interface StackFiles {
     readonly compose: string;
-    readonly gatewayConfig: string;
+    /** Each gateway's openclaw.json, by the gateway's name. */
+    readonly gatewayConfigs: Readonly<Record<string, string>>;
     readonly litellmConfig: string;
     readonly egressAcl: string;
     /** The egress proxy's build context: its Dockerfile and our Go module (main.go, go.mod, go.sum). */
@@ -86,12 +87,13 @@ export const SCRIPT_PRELUDE = readScriptFile(__dirname, "step-prelude.sh").rende
 
 const script = (body: string) => `${SCRIPT_PRELUDE}\n${body.trim()}\n`;
 
-/** The containers a mode runs: the four of every stack, and its ingress container. */
+/** The containers a mode runs: the gateways, the three services of every stack, and its ingress container. */
 export function containersFor(mode: IngressMode): string[] {
     const ingress = INGRESS[mode].container;
-    return [SERVICES.gateway, SERVICES.litellm, SERVICES.egress, SERVICES.redis, ...(ingress ? [SERVICES[ingress]] : [])].map(
-        (s) => s.container,
-    );
+    return [
+        ...GATEWAYS.map((gateway) => gateway.container),
+        ...[SERVICES.litellm, SERVICES.egress, SERVICES.redis, ...(ingress ? [SERVICES[ingress]] : [])].map((s) => s.container),
+    ];
 }
 
 /** `write_file TARGET MODE OWNER` fed by a quoted here-document: static content, never expanded. */
@@ -143,16 +145,48 @@ function tailscaleSteps(
     };
 }
 
-/** Node one-liners run inside the gateway's container (it has node, not curl). */
+/** Node one-liners run inside a gateway's container (it has node, not curl). */
 const PROBES = {
     status: `const [url, method] = process.argv.slice(1); fetch(url, { method }).then((r) => console.log(r.status), () => console.log("unreachable"))`,
     /**
      * The agent's own web_fetch tool, through the gateway's tool endpoint with the token from the
-     * container's environment (never on a command line): the status of the tool call.
+     * container's environment variable `tokenEnv` (never on a command line): the status of the tool call.
      */
-    webFetch: `const [url, target] = process.argv.slice(1); fetch(url, { method: "POST", headers: { authorization: "Bearer " + process.env.${GATEWAY_ENV.token}, "content-type": "application/json" }, body: JSON.stringify({ tool: "web_fetch", args: { url: target, maxChars: 200 } }) }).then((r) => console.log(r.status), () => console.log("unreachable"))`,
+    webFetch: (tokenEnv: string) =>
+        `const [url, target] = process.argv.slice(1); fetch(url, { method: "POST", headers: { authorization: "Bearer " + process.env.${tokenEnv}, "content-type": "application/json" }, body: JSON.stringify({ tool: "web_fetch", args: { url: target, maxChars: 200 } }) }).then((r) => console.log(r.status), () => console.log("unreachable"))`,
     connect: `const host = process.argv[1]; const s = require("net").connect(${PORTS.egress}, "${SERVICES.egress.container}", () => s.write("CONNECT " + host + ":443 HTTP/1.1\\r\\nHost: " + host + ":443\\r\\n\\r\\n")); s.once("data", (d) => { console.log(String(d).split(" ")[1]); s.destroy(); }); s.on("error", () => console.log("unreachable")); setTimeout(() => { console.log("timeout"); process.exit(0); }, 20000).unref();`,
 };
+
+/** `docker exec` of a node one-liner in the gateway's container; prints "no-answer" when node cannot run. */
+const inGateway = (gateway: Gateway, program: string, ...args: string[]) =>
+    `sudo docker exec ${gateway.container} node -e ${shellQuote(program)} ${args.map(shellQuote).join(" ")} || echo "no-answer"`;
+
+/**
+ * The deploy's checks of one gateway, as the outside and the agent meet it: healthy, refusing an
+ * unauthenticated call, and its agent's web_fetch reaching an allowlisted host through the egress
+ * proxy and no other.
+ */
+function gatewayChecks(gateway: Gateway, probe: EgressProbe): string {
+    const url = `http://127.0.0.1:${gateway.port}`;
+    const [allowedUrl, refusedUrl] = [probe.allowed, probe.refused].map((host) => `https://${host}/`);
+    return `status=$(${inGateway(gateway, PROBES.status, `${url}/healthz`, "GET")})
+[ "$status" = 200 ] || fail "/healthz answered $status, not 200"
+echo "/healthz answers 200"
+status=$(${inGateway(gateway, PROBES.status, `${url}/tools/invoke`, "POST")})
+[ "$status" = 401 ] || fail "an unauthenticated POST /tools/invoke answered $status, not 401"
+echo "an unauthenticated gateway call is refused (401)"
+since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+status=$(${inGateway(gateway, PROBES.webFetch(gateway.env.token), `${url}/tools/invoke`, allowedUrl)})
+# The tool endpoint hides why a fetch failed; the gateway logs it. An HTTP error from the host
+# ("Web fetch failed (404)") still proves the request went out, and the proxy is the only way out.
+if [ "$status" != 200 ] && ! sudo docker logs --since "$since" ${gateway.container} 2>&1 | grep -qF 'tool execution failed: Error: Web fetch failed ('; then
+    fail "the agent's web_fetch did not reach ${allowedUrl} through the egress proxy (the tool call answered $status; see sudo docker logs ${gateway.container})"
+fi
+echo "the agent's web_fetch reaches ${probe.allowed} through the egress proxy"
+status=$(${inGateway(gateway, PROBES.webFetch(gateway.env.token), `${url}/tools/invoke`, refusedUrl)})
+[ "$status" != 200 ] || fail "the agent's web_fetch fetched ${refusedUrl}, which is not allowlisted"
+`;
+}
 
 /**
  * A step that writes one non-secret file from standard input, then runs `then` (a restart of the
@@ -249,17 +283,14 @@ function stepsOnAnyServer(input: StackStepsInput): DeployStep[] {
     const composeHash = sha256(files.compose);
     const tailscale = "tailscale" in ingress ? tailscaleSteps(ingress.tailscale, [composeHash, envHash]) : undefined;
     const containers = containersFor(ingress.mode);
-    const gatewayUrl = `http://127.0.0.1:${PORTS.gateway}`;
-    const inGateway = (program: string, ...args: string[]) =>
-        `sudo docker exec ${SERVICES.gateway.container} node -e ${shellQuote(program)} ${args.map(shellQuote).join(" ")} || echo "no-answer"`;
-    const [allowedUrl, refusedUrl] = [input.egressProbe.allowed, input.egressProbe.refused].map((host) => `https://${host}/`);
+    const gatewayConfigs = GATEWAYS.map((gateway) => files.gatewayConfigs[gateway.name]);
 
     return [
         {
             name: "stack-directories",
             script: script(`
 sudo install -d -o root -g root -m 0700 ${STACK_DIR} ${STACK_DIR}/config ${STACK_DIR}/config/caddy ${STACK_DIR}/build ${STACK_FILES.egressBuildDir}
-sudo install -d -o ${GATEWAY_UID} -g ${GATEWAY_UID} -m 0700 ${STACK_FILES.gatewayConfigDir}
+sudo install -d -o ${GATEWAY_UID} -g ${GATEWAY_UID} -m 0700 ${GATEWAYS.map((gateway) => gateway.configDir).join(" ")}
 write_file ${STACK_FILES.owner} 0600 root:root
 `),
             stdin: pulumi.interpolate`${input.serverId}\n`,
@@ -286,7 +317,9 @@ fi
             stdin: files.env,
             triggers: [envHash],
         },
-        fileStep("gateway-config", STACK_FILES.gatewayConfig, files.gatewayConfig, `0600 ${GATEWAY_UID}:${GATEWAY_UID}`, `restart_if_running ${SERVICES.gateway.container}`),
+        ...GATEWAYS.map((gateway) =>
+            fileStep(`${gateway.name}-config`, gateway.configFile, files.gatewayConfigs[gateway.name], `0600 ${GATEWAY_UID}:${GATEWAY_UID}`, `restart_if_running ${gateway.container}`),
+        ),
         fileStep("litellm-config", STACK_FILES.litellmConfig, files.litellmConfig, "0644 root:root", `restart_if_running ${SERVICES.litellm.container}`),
         fileStep("egress-acl", STACK_FILES.egressAcl, files.egressAcl, "0644 root:root", `restart_if_running ${SERVICES.egress.container}`),
         fileStep("egress-dockerfile", STACK_FILES.egressDockerfile, files.egressDockerfile, "0644 root:root"),
@@ -330,27 +363,11 @@ ${COMPOSE} ps
             name: "stack-verify",
             script: script(`
 fail() { echo "verification failed: $*" >&2; exit 1; }
-status=$(${inGateway(PROBES.status, `${gatewayUrl}/healthz`, "GET")})
-[ "$status" = 200 ] || fail "/healthz answered $status, not 200"
-echo "/healthz answers 200"
-status=$(${inGateway(PROBES.status, `${gatewayUrl}/tools/invoke`, "POST")})
-[ "$status" = 401 ] || fail "an unauthenticated POST /tools/invoke answered $status, not 401"
-echo "an unauthenticated gateway call is refused (401)"
-since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-status=$(${inGateway(PROBES.webFetch, `${gatewayUrl}/tools/invoke`, allowedUrl)})
-# The tool endpoint hides why a fetch failed; the gateway logs it. An HTTP error from the host
-# ("Web fetch failed (404)") still proves the request went out, and the proxy is the only way out.
-if [ "$status" != 200 ] && ! sudo docker logs --since "$since" ${SERVICES.gateway.container} 2>&1 | grep -qF 'tool execution failed: Error: Web fetch failed ('; then
-    fail "the agent's web_fetch did not reach ${allowedUrl} through the egress proxy (the tool call answered $status; see sudo docker logs ${SERVICES.gateway.container})"
-fi
-echo "the agent's web_fetch reaches ${input.egressProbe.allowed} through the egress proxy"
-status=$(${inGateway(PROBES.webFetch, `${gatewayUrl}/tools/invoke`, refusedUrl)})
-[ "$status" != 200 ] || fail "the agent's web_fetch fetched ${refusedUrl}, which is not allowlisted"
-status=$(${inGateway(PROBES.connect, input.egressProbe.refused)})
+${GATEWAYS.map((gateway) => gatewayChecks(gateway, input.egressProbe)).join("")}status=$(${inGateway(PRIMARY_GATEWAY, PROBES.connect, input.egressProbe.refused)})
 [ "$status" != 200 ] || fail "the egress proxy allowed CONNECT ${input.egressProbe.refused}, which is not allowlisted"
 echo "the egress proxy refuses ${input.egressProbe.refused}, to web_fetch and to CONNECT ($status)"
 `),
-            triggers: [composeHash, envHash, egressBuildHash, sha256(files.gatewayConfig + files.litellmConfig + files.egressAcl)],
+            triggers: [composeHash, envHash, egressBuildHash, sha256(gatewayConfigs.join("") + files.litellmConfig + files.egressAcl)],
             needsRegistry: true,
         },
     ];

@@ -1,7 +1,7 @@
 // Ingress tailscale: the host joins the operator's tailnet and Tailscale Serve publishes the
 // gateway's loopback port over HTTPS inside the tailnet only. Installed by deploy steps, not user
 // data, so choosing this mode never replaces the server; the auth key arrives on standard input.
-import { PORTS } from "./layout";
+import { PRIMARY_GATEWAY } from "./gateways";
 
 /** Tailscale's package signing key, as Tailscale documents it; the install refuses any other. */
 export const TAILSCALE_KEY_FINGERPRINT = "2596A99EAAB33821893C0A79458CA832957F5868";
@@ -78,7 +78,7 @@ echo "SSH answers on the tailnet too"
  */
 export function tailscaleServeBody(): string {
     return `
-sudo tailscale serve --bg --yes --https=443 http://127.0.0.1:${PORTS.gateway} >/dev/null
+sudo tailscale serve --bg --yes --https=443 http://127.0.0.1:${PRIMARY_GATEWAY.port} >/dev/null
 sudo tailscale serve status
 name=$(sudo tailscale status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["Self"]["DNSName"].rstrip("."))')
 echo "${GATEWAY_URL_PREFIX}https://$name"

@@ -6,7 +6,7 @@ import { DOCKER_KEY_FINGERPRINT } from "../../cloud-init/docker";
 import { HOST_PATHS } from "../../cloud-init/paths";
 import { renderUserData, UserDataInput } from "../../cloud-init/userData";
 import { hostAccessScript } from "../../components/hostAccess";
-import { PORTS } from "../../components/stack/layout";
+import { GATEWAYS } from "../../components/stack/gateways";
 import { hostReadyScript } from "../../components/hostReady";
 import { ROOT } from "../fixtures";
 import { expectedSshd, pickSshd } from "../hardening";
@@ -40,7 +40,7 @@ const variants: Record<string, UserDataInput["host"]> = {
 function materialise(host: UserDataInput["host"]): { dir: string; userData: string; file: (p: string) => string } {
     const dir = tempDir("userdata");
     const userData = path.join(dir, "user-data");
-    const text = renderUserData({ hostName: "openclaw-test", host, deployPublicKey: DEPLOY_KEY, tunnelPort: PORTS.gateway });
+    const text = renderUserData({ hostName: "openclaw-test", host, deployPublicKey: DEPLOY_KEY, tunnelPorts: GATEWAYS.map((gateway) => gateway.port) });
     fs.writeFileSync(userData, text);
     for (const entry of YAML.parse(text).write_files) {
         const target = path.join(dir, "root", entry.path);

@@ -10,7 +10,8 @@ import * as path from "path";
 import { CADDY_HEALTH_URL, renderCaddyfile, SECURITY_HEADERS } from "../../components/stack/caddyfile";
 import { SSH_RULE_COMMENT } from "../../cloud-init/firewall";
 import { FIREWALL_CHAINS, INGRESS_RULE_COMMENT, renderFirewallScript, renderFirewallUnit, renderIngressSources } from "../../components/stack/hostFirewall";
-import { HOST_FIREWALL_FILES, NETWORKS, PORTS, SERVICES } from "../../components/stack/layout";
+import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
+import { HOST_FIREWALL_FILES, NETWORKS, PORTS } from "../../components/stack/layout";
 import { shellQuote } from "../../components/stack/steps";
 import { TEST_CLOUDFLARE_RANGES } from "../fixtures";
 import { caddy, DEBIAN13_PYTHONPATH, DEBIAN_PYTHON, iptablesRestoreTest, ok, RunResult, shellcheckBash, systemdAnalyzeVerify, tempDir } from "./tools";
@@ -19,7 +20,7 @@ import { caddy, DEBIAN13_PYTHONPATH, DEBIAN_PYTHON, iptablesRestoreTest, ok, Run
 // The Caddyfile
 
 const DOMAIN = "claw.example.com";
-const GATEWAY_UPSTREAM = `${SERVICES.gateway.container}:${PORTS.gateway}`;
+const GATEWAY_UPSTREAM = `${PRIMARY_GATEWAY.container}:${PRIMARY_GATEWAY.port}`;
 
 /** The Caddyfile text in a file of its own. */
 function caddyfileAt(text: string): string {

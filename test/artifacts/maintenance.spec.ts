@@ -12,6 +12,7 @@ import { DEFAULTS, StateStore } from "../../components/settings";
 import { ageIdentity } from "../../components/stack/ageIdentity";
 import { renderBackupScript } from "../../components/stack/backupScript";
 import { MAINTENANCE_FILES, MAINTENANCE_UNITS } from "../../components/stack/layout";
+import { GATEWAYS } from "../../components/stack/gateways";
 import { renderMaintenanceUnits } from "../../components/stack/maintenance";
 import { stackSteps } from "../../components/stack/steps";
 import { renderWatchdogScript } from "../../components/stack/watchdogScript";
@@ -138,7 +139,7 @@ const MAINTENANCE_STEPS = ["maintenance-tools", "maintenance", "maintenance-secr
 
 /** The maintenance steps of a stack with this state store (the other steps' files do not matter here). */
 function maintenanceStepsOf(store: StateStore) {
-    const files = { compose: "", gatewayConfig: "", litellmConfig: "", egressAcl: "", egressDockerfile: "", egressMainGo: "", egressGoMod: "", egressGoSum: "", env: "" };
+    const files = { compose: "", gatewayConfigs: Object.fromEntries(GATEWAYS.map((gateway) => [gateway.name, ""])), litellmConfig: "", egressAcl: "", egressDockerfile: "", egressMainGo: "", egressGoMod: "", egressGoSum: "", env: "" };
     const steps = stackSteps({ files, serverId: "4242", egressProbe: { allowed: "api.anthropic.com", refused: "example.com" }, ingress: ingressStepsFor("tunnel"), maintenance: maintenanceStepsFor(store) });
     return steps.filter((step) => MAINTENANCE_STEPS.includes(step.name));
 }

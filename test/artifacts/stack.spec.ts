@@ -31,6 +31,7 @@ import {
 } from "../renderedStack";
 import { node24Env, openclaw, openclawVersion } from "./openclaw";
 import { dockerCompose, ok, shellcheckBash, tempDir } from "./tools";
+import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
 // ---------------------------------------------------------------------------------------------
 // What each mode should look like
@@ -279,7 +280,7 @@ describe("the container stack's files, checked by the software that consumes the
                                 assert.ok(mount, `nothing is mounted at ${target}`);
                                 return path.posix.join(onHost(rendered.dir, mount.source), path.posix.relative(mount.target, target));
                             };
-                            assert.strictEqual(mountedFrom(gateway, gateway.environment.OPENCLAW_CONFIG_PATH), STACK_FILES.gatewayConfig);
+                            assert.strictEqual(mountedFrom(gateway, gateway.environment.OPENCLAW_CONFIG_PATH), PRIMARY_GATEWAY.configFile);
                             const litellm = model.services.litellm;
                             assert.strictEqual(mountedFrom(litellm, litellm.command[litellm.command.indexOf("--config") + 1]), STACK_FILES.litellmConfig);
                             const egress = model.services.egress;
@@ -380,7 +381,7 @@ describe("the container stack's files, checked by the software that consumes the
             for (const telegram of [false, true]) {
                 it(`openclaw config validate accepts it: ingress ${ingress.mode} (trustedProxies ${JSON.stringify(TRUSTED_PROXIES[ingress.mode])}), ${telegram ? "with" : "without"} Telegram, two models`, () => {
                     const file = path.join(tempDir("openclaw-json"), "openclaw.json");
-                    const text = renderStackFiles(app(telegram), ingress, SMALL).gatewayConfig;
+                    const text = renderStackFiles(app(telegram), ingress, SMALL).gatewayConfigs[PRIMARY_GATEWAY.name];
                     assert.deepStrictEqual(JSON.parse(text).gateway.trustedProxies, TRUSTED_PROXIES[ingress.mode]);
                     fs.writeFileSync(file, text);
                     const result = validate(file);
@@ -391,7 +392,7 @@ describe("the container stack's files, checked by the software that consumes the
         }
 
         it("openclaw config validate rejects an unknown top-level key", () => {
-            const config = JSON.parse(renderStackFiles(app(true), { mode: "none" }, SMALL).gatewayConfig);
+            const config = JSON.parse(renderStackFiles(app(true), { mode: "none" }, SMALL).gatewayConfigs[PRIMARY_GATEWAY.name]);
             const file = path.join(tempDir("openclaw-json"), "openclaw.json");
             fs.writeFileSync(file, JSON.stringify({ ...config, heartbeat: { every: "30m" } }));
             const result = validate(file);
@@ -428,7 +429,7 @@ describe("the container stack's files, checked by the software that consumes the
             assert.strictEqual(config.general_settings.master_key, "os.environ/LITELLM_MASTER_KEY");
             assert.strictEqual(model.services.litellm.environment.LITELLM_MASTER_KEY, LITELLM_MASTER_KEY);
             assert.ok(LITELLM_MASTER_KEY.startsWith("sk-"));
-            const gatewayConfig = JSON.parse(rendered.files.gatewayConfig);
+            const gatewayConfig = JSON.parse(rendered.files.gatewayConfigs[PRIMARY_GATEWAY.name]);
             const apiKey = gatewayConfig.models.providers.litellm.apiKey;
             assert.strictEqual(apiKey.source, "env");
             assert.strictEqual(model.services.gateway.environment[apiKey.id], LITELLM_MASTER_KEY);
@@ -460,10 +461,10 @@ describe("the container stack's files, checked by the software that consumes the
         });
 
         it("the gateway asks LiteLLM, at its container and port, for exactly the models it serves", () => {
-            const provider = JSON.parse(rendered.files.gatewayConfig).models.providers.litellm;
+            const provider = JSON.parse(rendered.files.gatewayConfigs[PRIMARY_GATEWAY.name]).models.providers.litellm;
             const served = config.model_list.map((e: any) => e.model_name).sort();
             assert.deepStrictEqual(provider.models.map((m: any) => m.id).sort(), served);
-            const primary = JSON.parse(rendered.files.gatewayConfig).agents.defaults.model.primary;
+            const primary = JSON.parse(rendered.files.gatewayConfigs[PRIMARY_GATEWAY.name]).agents.defaults.model.primary;
             assert.ok(served.includes(primary.replace(/^litellm\//, "")), `default model ${primary}`);
             const base = new URL(provider.baseUrl);
             const [, litellm] = byContainer(model, base.hostname);

@@ -15,6 +15,7 @@ import { HOST_STEP_NAMES, rawConfig, ROOT, SECRET_KEYS, stackFileConfig, stackSt
 import { expectedSshd, pickSshd } from "../hardening";
 import { node24Env, openclaw } from "./openclaw";
 import { caddy, cloudInitSchema, dockerCompose, ok, shellcheckBash, systemdAnalyzeVerify, tempDir } from "./tools";
+import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
 /** Credentials of any cloud, and Pulumi's own settings: synth must need none of them. */
 const CREDENTIALS = /^(AWS_|PULUMI_|HCLOUD_|DIGITALOCEAN_|CLOUDFLARE_)/;
@@ -111,7 +112,7 @@ describe("synth (npm run synth -- <stack>): its files, checked by the tools that
 
             it("writes user-data.yaml, plan.md, plan.json, a script per deploy step, and the host's files under host/", () => {
                 const files = filesUnder(s.dir);
-                for (const file of ["user-data.yaml", "plan.md", "plan.json", `host${STACK_FILES.compose}`, `host${STACK_FILES.env}`, `host${STACK_FILES.gatewayConfig}`]) {
+                for (const file of ["user-data.yaml", "plan.md", "plan.json", `host${STACK_FILES.compose}`, `host${STACK_FILES.env}`, `host${PRIMARY_GATEWAY.configFile}`]) {
                     assert.ok(files.includes(file), `${file} is missing; written: ${files.join(", ")}`);
                 }
                 const scripts = files.filter((f) => f.startsWith("steps/") && !f.endsWith(".delete.sh"));
@@ -214,7 +215,7 @@ describe("synth (npm run synth -- <stack>): its files, checked by the tools that
             });
 
             it("openclaw config validate (the pinned OpenClaw) accepts openclaw.json", () => {
-                const file = path.join(s.host, STACK_FILES.gatewayConfig);
+                const file = path.join(s.host, PRIMARY_GATEWAY.configFile);
                 const result = openclaw(["config", "validate"], node24Env(tempDir("synth-openclaw-home"), { OPENCLAW_CONFIG_PATH: file }));
                 assert.strictEqual(result.status, 0, result.output);
                 assert.ok(result.output.includes(`Config valid: ${file}`), result.output);

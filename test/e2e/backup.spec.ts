@@ -14,13 +14,14 @@ import { DeployStep } from "../../components/deployStep";
 import { ageIdentity } from "../../components/stack/ageIdentity";
 import { BACKUP_NAME_PATTERN } from "../../components/stack/backupScript";
 import { renderStackFiles } from "../../components/stack/files";
-import { BACKUP_PREFIX, COMPOSE_PROJECT, MAINTENANCE_FILES, MAINTENANCE_UNITS, SERVICES, STACK_DIR, STATE_VOLUME } from "../../components/stack/layout";
+import { BACKUP_PREFIX, COMPOSE_PROJECT, MAINTENANCE_FILES, MAINTENANCE_UNITS, STACK_DIR } from "../../components/stack/layout";
 import { renderMaintenanceConfig, renderMaintenanceSecrets } from "../../components/stack/maintenance";
 import { containersFor, MaintenanceStepsInput, sha256, stackSteps } from "../../components/stack/steps";
 import { ingressStepsFor, maintenanceStepsFor } from "../fixtures";
 import { S3_SERVER_CREDENTIALS, S3Server, startS3Server } from "../s3server";
 import { e2e, QEMU_HOST_ADDRESS } from "./fixture";
 import { ops } from "./ops";
+import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
 /** The stack spec's server id: the stack-directories step rewrites the owner marker with it. */
 const SERVER_ID = "e2e-server-1";
@@ -48,7 +49,7 @@ function asRoot(body: string, timeoutMs = 5 * 60 * 1000): string {
     return result.stdout;
 }
 
-const VOLUME_PATH = `"$(docker volume inspect --format '{{.Mountpoint}}' ${STATE_VOLUME})"`;
+const VOLUME_PATH = `"$(docker volume inspect --format '{{.Mountpoint}}' ${PRIMARY_GATEWAY.stateVolume})"`;
 
 /**
  * Test state as the gateway leaves it (uid 1000), with what a copy most easily loses: nested
@@ -161,7 +162,7 @@ describe("backups and the watchdog (Debian 13 VM, a real S3 server)", () => {
         };
         // As a deploy: the stack directory first (each backup holds its config), then the maintenance
         // steps; the stack's .env too, which every backup must leave out.
-        asRoot(`docker volume rm --force ${STATE_VOLUME} >/dev/null`);
+        asRoot(`docker volume rm --force ${PRIMARY_GATEWAY.stateVolume} >/dev/null`);
         for (const name of ["stack-directories", "maintenance-tools", "maintenance", "maintenance-secrets", "stack-secrets"]) {
             printed.push(await runStep(step(name), 15 * 60 * 1000));
         }
@@ -184,7 +185,7 @@ describe("backups and the watchdog (Debian 13 VM, a real S3 server)", () => {
             if (result.status !== 0) console.log(`    [e2e] resetting ${name} to store none failed:\n${result.stdout}${result.stderr}`);
         }
         const cleanup = vm.ssh(
-            `sudo docker volume rm --force ${STATE_VOLUME} >/dev/null; sudo systemctl reset-failed ${MAINTENANCE_UNITS.backupService} ${MAINTENANCE_UNITS.watchdogService}; sudo rm -f ${MAINTENANCE_FILES.stateDir}/last-backup`,
+            `sudo docker volume rm --force ${PRIMARY_GATEWAY.stateVolume} >/dev/null; sudo systemctl reset-failed ${MAINTENANCE_UNITS.backupService} ${MAINTENANCE_UNITS.watchdogService}; sudo rm -f ${MAINTENANCE_FILES.stateDir}/last-backup`,
         );
         if (cleanup.status !== 0) console.log(`    [e2e] cleaning up the backup test failed:\n${cleanup.stdout}${cleanup.stderr}`);
         await s3?.close();
@@ -229,12 +230,12 @@ describe("backups and the watchdog (Debian 13 VM, a real S3 server)", () => {
         const output = await runStep(step("state-restore"));
         printed.push(output);
         assert.match(output, /the bucket holds no backup yet: the gateway starts with empty state/);
-        assert.strictEqual(e2e().vm.ssh(`sudo docker volume inspect ${STATE_VOLUME}`).status, 1, `the restore created ${STATE_VOLUME}`);
+        assert.strictEqual(e2e().vm.ssh(`sudo docker volume inspect ${PRIMARY_GATEWAY.stateVolume}`).status, 1, `the restore created ${PRIMARY_GATEWAY.stateVolume}`);
     });
 
     it("backs up the state volume through systemd: encrypted, uploaded to the bucket and verified", () => {
         const { vm } = e2e();
-        asRoot(`docker volume create --label com.docker.compose.project=${COMPOSE_PROJECT} --label com.docker.compose.volume=${STATE_VOLUME} ${STATE_VOLUME} >/dev/null`);
+        asRoot(`docker volume create --label com.docker.compose.project=${COMPOSE_PROJECT} --label com.docker.compose.volume=${PRIMARY_GATEWAY.stateVolume} ${PRIMARY_GATEWAY.stateVolume} >/dev/null`);
         asRoot(FILL_STATE);
         manifest = asRoot(MANIFEST);
         assert.match(manifest, /^openclaw\.current\|1000:1000\|777\|l\|1\|openclaw\.json\|/m, `the test state is not as meant:\n${manifest}`);
@@ -275,12 +276,12 @@ describe("backups and the watchdog (Debian 13 VM, a real S3 server)", () => {
 
     it("the deploy's restore step, after the state volume is lost, brings back every owner, mode, link and byte", async () => {
         const { vm } = e2e();
-        asRoot(`docker volume rm ${STATE_VOLUME} >/dev/null`);
-        assert.strictEqual(vm.ssh(`sudo docker volume inspect ${STATE_VOLUME}`).status, 1, `${STATE_VOLUME} is still there`);
+        asRoot(`docker volume rm ${PRIMARY_GATEWAY.stateVolume} >/dev/null`);
+        assert.strictEqual(vm.ssh(`sudo docker volume inspect ${PRIMARY_GATEWAY.stateVolume}`).status, 1, `${PRIMARY_GATEWAY.stateVolume} is still there`);
 
         const output = await runStep(step("state-restore"));
         printed.push(output);
-        assert.match(output, new RegExp(`^restored backup ${backupName.replace(/\./g, "\\.")} into the state volume ${STATE_VOLUME}$`, "m"));
+        assert.match(output, new RegExp(`^restored backup ${backupName.replace(/\./g, "\\.")} into the state volume ${PRIMARY_GATEWAY.stateVolume}$`, "m"));
         const restored = asRoot(MANIFEST);
         if (restored !== manifest) {
             const before = new Set(manifest.split("\n"));
@@ -289,15 +290,15 @@ describe("backups and the watchdog (Debian 13 VM, a real S3 server)", () => {
             const gained = [...after].filter((l) => !before.has(l)).map((l) => `+ ${l}`);
             assert.fail(`the restored state differs from the backed-up state:\n${[...lost, ...gained].join("\n")}`);
         }
-        const labels = JSON.parse(vm.sudo(`docker volume inspect --format '{{json .Labels}}' ${STATE_VOLUME}`));
-        assert.deepStrictEqual(labels, { "com.docker.compose.project": COMPOSE_PROJECT, "com.docker.compose.volume": STATE_VOLUME });
+        const labels = JSON.parse(vm.sudo(`docker volume inspect --format '{{json .Labels}}' ${PRIMARY_GATEWAY.stateVolume}`));
+        assert.deepStrictEqual(labels, { "com.docker.compose.project": COMPOSE_PROJECT, "com.docker.compose.volume": PRIMARY_GATEWAY.stateVolume });
         assert.strictEqual(vm.sudo(`find ${MAINTENANCE_FILES.stateDir} -maxdepth 1 -name 'work.*'`).trim(), "", "the restore left its work directory");
     });
 
     it("run again, the restore step sees the volume holds state and changes nothing", async () => {
         const output = await runStep(step("state-restore"));
         printed.push(output);
-        assert.match(output, new RegExp(`the state volume ${STATE_VOLUME} already holds state: nothing restored`));
+        assert.match(output, new RegExp(`the state volume ${PRIMARY_GATEWAY.stateVolume} already holds state: nothing restored`));
         assert.doesNotMatch(output, /^restored backup/m);
         assert.strictEqual(asRoot(MANIFEST), manifest);
     });
@@ -307,7 +308,7 @@ describe("backups and the watchdog (Debian 13 VM, a real S3 server)", () => {
         const started = vm.ssh(`sudo systemctl start ${MAINTENANCE_UNITS.watchdogService}`, { timeoutMs: 5 * 60 * 1000 });
         const journal = lastRunJournal(MAINTENANCE_UNITS.watchdogService, /does not exist/);
         assert.notStrictEqual(started.status, 0, `the watchdog succeeded with no containers:\n${journal}`);
-        assert.match(journal, new RegExp(`^problem: container ${SERVICES.gateway.container} does not exist$`, "m"), journal);
+        assert.match(journal, new RegExp(`^problem: container ${PRIMARY_GATEWAY.container} does not exist$`, "m"), journal);
         // The backup just succeeded: it is not a problem.
         assert.doesNotMatch(journal, /^problem: .*backup/m, journal);
         assert.strictEqual(vm.ssh(`systemctl is-failed ${MAINTENANCE_UNITS.watchdogService}`).stdout.trim(), "failed");

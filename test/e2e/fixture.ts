@@ -8,7 +8,7 @@ import { renderUserData } from "../../cloud-init/userData";
 import { hostAccessScript, renderAuthorizedKeys } from "../../components/hostAccess";
 import { hostReadyScript } from "../../components/hostReady";
 import { parseSettings, Settings } from "../../components/settings";
-import { PORTS } from "../../components/stack/layout";
+import { GATEWAYS } from "../../components/stack/gateways";
 import { rawConfig, SECRET_KEYS, TEST_LLM_KEYS } from "../fixtures";
 import { CommandResult, ensureImage, Vm } from "./vm";
 
@@ -54,7 +54,7 @@ export const mochaHooks = {
         process.once("exit", () => fs.rmSync(keyDir, { recursive: true, force: true }));
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "openclaw-e2e", "-f", path.join(keyDir, "id_ed25519")]);
         const deployPublicKey = fs.readFileSync(path.join(keyDir, "id_ed25519.pub"), "utf8").trim();
-        const userData = renderUserData({ hostName: "openclaw-e2e", host: settings.host, deployPublicKey, tunnelPort: PORTS.gateway });
+        const userData = renderUserData({ hostName: "openclaw-e2e", host: settings.host, deployPublicKey, tunnelPorts: GATEWAYS.map((gateway) => gateway.port) });
 
         const image = ensureImage(log);
         const vm = await Vm.start({ image, userData, sshPort: settings.host.sshPort, keyDir });

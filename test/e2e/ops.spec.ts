@@ -5,9 +5,9 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
-import { SERVICES } from "../../components/stack/layout";
 import { e2e } from "./fixture";
 import { ops } from "./ops";
+import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
 const STANDIN_IMAGE = "openclaw-e2e-standin:1";
 
@@ -22,7 +22,7 @@ printf '#!/usr/bin/bash\\nprintf "openclaw argument: %%s\\\\n" "$@"\\n' > "$root
 chmod 0755 "$root/usr/local/bin/openclaw"
 tar -C "$root" -c . | docker import - ${STANDIN_IMAGE} >/dev/null
 rm -rf "$root"
-docker run -d --name ${SERVICES.gateway.container} --label com.docker.compose.project=openclaw ${STANDIN_IMAGE} \\
+docker run -d --name ${PRIMARY_GATEWAY.container} --label com.docker.compose.project=openclaw ${STANDIN_IMAGE} \\
     /usr/bin/bash -c 'echo "stand-in gateway started"; exec sleep infinity' >/dev/null
 `;
 
@@ -36,7 +36,7 @@ describe("the day-2 helpers (npm run ops) against the VM", function () {
         assert.strictEqual(result.status, 0, `the stand-in gateway did not start:\n${result.stdout}${result.stderr}`);
     });
     after(() => {
-        e2e().vm.ssh(`sudo docker rm -f ${SERVICES.gateway.container} >/dev/null; sudo docker rmi ${STANDIN_IMAGE} >/dev/null`);
+        e2e().vm.ssh(`sudo docker rm -f ${PRIMARY_GATEWAY.container} >/dev/null; sudo docker rmi ${STANDIN_IMAGE} >/dev/null`);
     });
 
     it("ssh: runs a command as deploy with the stack's deploy key, and leaves no agent or key folder behind", async () => {
@@ -51,7 +51,7 @@ describe("the day-2 helpers (npm run ops) against the VM", function () {
     it("status: the stack's containers and their state, the last good backup, the timers and the disk", async () => {
         const result = await ops("status");
         assert.strictEqual(result.status, 0, result.stderr);
-        assert.match(result.stdout, new RegExp(`^== containers\\n${SERVICES.gateway.container}\\tUp `, "m"));
+        assert.match(result.stdout, new RegExp(`^== containers\\n${PRIMARY_GATEWAY.container}\\tUp `, "m"));
         assert.match(result.stdout, /^== last good backup\n(none recorded on this host|\S+, \d+ h ago)$/m);
         assert.match(result.stdout, /^== timers\n/m);
         assert.match(result.stdout, /^== disk\nMounted on +Size +Used +Avail +Use%\n\/ +\S+/m);

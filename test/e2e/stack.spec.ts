@@ -9,6 +9,7 @@ import { DeployStep } from "../../components/deployStep";
 import { stackSteps } from "../../components/stack/steps";
 import { ingressStepsFor, maintenanceStepsFor, TEST_LLM_KEYS } from "../fixtures";
 import { e2e } from "./fixture";
+import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
 const SERVER_ID = "e2e-server-1";
 const SECRETS = {
@@ -46,8 +47,8 @@ describe("the stack's deploy steps (Debian 13 VM)", () => {
             assert.strictEqual(stat(dir), "root:root 700", dir);
         }
         // uid 1000 is the image's `node`; on the host it may have no name.
-        assert.match(stat(STACK_FILES.gatewayConfigDir), /^(1000|\w+):(1000|\w+) 700$/);
-        assert.strictEqual(e2e().vm.sudo(`stat -c '%u:%g' ${STACK_FILES.gatewayConfigDir}`).trim(), "1000:1000");
+        assert.match(stat(PRIMARY_GATEWAY.configDir), /^(1000|\w+):(1000|\w+) 700$/);
+        assert.strictEqual(e2e().vm.sudo(`stat -c '%u:%g' ${PRIMARY_GATEWAY.configDir}`).trim(), "1000:1000");
     });
 
     it("writes the secrets to .env, mode 0600, exactly as rendered, and never echoes them", () => {
@@ -73,8 +74,8 @@ describe("the stack's deploy steps (Debian 13 VM)", () => {
             assert.strictEqual(stat(path), mode, path);
             assert.strictEqual(contents(path), content, path);
         }
-        assert.strictEqual(e2e().vm.sudo(`stat -c '%u:%g %a' ${STACK_FILES.gatewayConfig}`).trim(), "1000:1000 600");
-        assert.strictEqual(contents(STACK_FILES.gatewayConfig), files.gatewayConfig);
+        assert.strictEqual(e2e().vm.sudo(`stat -c '%u:%g %a' ${PRIMARY_GATEWAY.configFile}`).trim(), "1000:1000 600");
+        assert.strictEqual(contents(PRIMARY_GATEWAY.configFile), files.gatewayConfigs[PRIMARY_GATEWAY.name]);
         assert.strictEqual(contents(STACK_FILES.owner), `${SERVER_ID}\n`);
     });
 

@@ -15,13 +15,14 @@ import * as net from "net";
 import * as path from "path";
 import { ageIdentity } from "../../components/stack/ageIdentity";
 import { renderBackupScript } from "../../components/stack/backupScript";
-import { SERVICES, STATE_VOLUME } from "../../components/stack/layout";
+import { SERVICES, } from "../../components/stack/layout";
 import { renderMaintenanceConfig, renderMaintenanceSecrets } from "../../components/stack/maintenance";
 import { renderWatchdogScript } from "../../components/stack/watchdogScript";
 import { tempDir } from "../artifacts/tools";
 import { S3_SERVER_CREDENTIALS, S3Server, startS3Server } from "../s3server";
+import { Gateway, GATEWAYS, PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
-const GATEWAY = SERVICES.gateway.container;
+const GATEWAY = PRIMARY_GATEWAY.container;
 const LITELLM = SERVICES.litellm.container;
 const OBJECT_NAME = /^backups\/\d{8}T\d{6}Z\.tar\.zst\.age$/;
 const DAY_MS = 24 * 3600 * 1000;
@@ -96,40 +97,45 @@ interface BackupHostOptions {
 }
 
 /**
- * The docker stand-in: `volume inspect`/`volume create` of the one state volume (a directory whose
- * basename is `_data`, as Docker's mount points are), `inspect` of the gateway's running state from
- * a file, and pause/unpause/stop/start changing that file. Each call is logged.
+ * The docker stand-in: `volume inspect`/`volume create` of state volumes (each a directory
+ * `volumes/<name>/_data`, as Docker's mount points are), `inspect` of a container's running state
+ * from the file `containers/<name>`, and pause/unpause/stop/start changing that file. Each call is
+ * logged.
  */
 function dockerStub(dir: string, log: string): string {
     return `#!/bin/bash
 set -euo pipefail
 printf '%s\\n' "docker $*" >>'${log}'
-volume='${dir}/volumes/${STATE_VOLUME}/_data'
-gateway_file='${dir}/gateway'
-gateway() { cat "$gateway_file" 2>/dev/null || echo absent; }
+volume_of() { printf '%s\\n' '${dir}/volumes/'"$1"/_data; }
+state_of() { printf '%s\\n' '${dir}/containers/'"$1"; }
+state() { cat "$(state_of "$1")" 2>/dev/null || echo absent; }
 case "$1 $2" in
     "volume inspect")
         [ "$3 $4" = "--format {{.Mountpoint}}" ] || { echo "stub: unexpected $*" >&2; exit 2; }
-        if [ "$5" = ${STATE_VOLUME} ] && [ -d "$volume" ]; then echo "$volume"; else echo "Error: No such volume: $5" >&2; exit 1; fi
+        if [ -d "$(volume_of "$5")" ]; then volume_of "$5"; else echo "Error: No such volume: $5" >&2; exit 1; fi
         ;;
     "volume create")
+        volume=$(volume_of "\${*: -1}")
         mkdir -p "$volume"
         chmod 0755 "$volume"
         echo "\${*: -1}"
         ;;
     "inspect --format")
         [ "$3" = "{{.State.Running}}" ] || { echo "stub: unexpected $*" >&2; exit 2; }
-        if [ "$4" != ${GATEWAY} ] || [ "$(gateway)" = absent ]; then echo "Error: No such object: $4" >&2; exit 1; fi
-        case $(gateway) in running | paused) echo true ;; *) echo false ;; esac
+        if [ "$(state "$4")" = absent ]; then echo "Error: No such object: $4" >&2; exit 1; fi
+        case $(state "$4") in running | paused) echo true ;; *) echo false ;; esac
         ;;
-    "pause ${GATEWAY}") [ "$(gateway)" = running ] || exit 1; echo paused >"$gateway_file" ;;
-    "unpause ${GATEWAY}") [ "$(gateway)" = paused ] || exit 1; echo running >"$gateway_file" ;;
-    "stop ${GATEWAY}") echo exited >"$gateway_file" ;;
-    "start ${GATEWAY}") echo running >"$gateway_file" ;;
+    "pause "*) [ "$(state "$2")" = running ] || exit 1; echo paused >"$(state_of "$2")" ;;
+    "unpause "*) [ "$(state "$2")" = paused ] || exit 1; echo running >"$(state_of "$2")" ;;
+    "stop "*) [ "$(state "$2")" != absent ] || exit 1; echo exited >"$(state_of "$2")" ;;
+    "start "*) [ "$(state "$2")" != absent ] || exit 1; echo running >"$(state_of "$2")" ;;
     *) echo "stub: unexpected docker $*" >&2; exit 2 ;;
 esac
 `;
 }
+
+/** Where the docker stand-in keeps a container's state (running, paused, exited). */
+const containerState = (host: { readonly dir: string }, container = GATEWAY) => path.join(host.dir, "containers", container);
 
 function backupHost(options: BackupHostOptions): BackupHost {
     const dir = scratchDir("backup-host");
@@ -140,7 +146,7 @@ function backupHost(options: BackupHostOptions): BackupHost {
         bin,
         log,
         script: path.join(dir, "usr", "local", "sbin", "openclaw-backup"),
-        volume: path.join(dir, "volumes", STATE_VOLUME, "_data"),
+        volume: path.join(dir, "volumes", PRIMARY_GATEWAY.stateVolume, "_data"),
         // Its basename is what the archive's `config/` part is renamed from, as on the host.
         stackDir: path.join(dir, "opt", "openclaw"),
         stateDir: path.join(dir, "var", "lib", "openclaw-maintenance"),
@@ -155,7 +161,8 @@ function backupHost(options: BackupHostOptions): BackupHost {
     argvLogger(bin, "age", log);
     argvLogger(bin, "rclone", log);
     fs.writeFileSync(log, "");
-    if (options.gateway !== "absent") fs.writeFileSync(path.join(dir, "gateway"), "running\n");
+    fs.mkdirSync(path.join(dir, "containers"), { recursive: true });
+    if (options.gateway !== "absent") fs.writeFileSync(containerState({ dir }), "running\n");
 
     fs.mkdirSync(path.join(host.stackDir, "config", "gateway"), { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(host.stackDir, "docker-compose.yml"), "services: {}\n");
@@ -359,7 +366,7 @@ describe("openclaw-backup against a real S3 server (s3rver on loopback), with rc
                 ["docker pause", "age --encrypt", "docker unpause", "rclone copyto", "rclone copyto"],
                 calls.join("\n"),
             );
-            assert.strictEqual(fs.readFileSync(path.join(host.dir, "gateway"), "utf8").trim(), "running");
+            assert.strictEqual(fs.readFileSync(containerState(host), "utf8").trim(), "running");
         });
 
         it("the object in the bucket is encrypted: no marker of the state or of .env appears in its bytes", () => {
@@ -385,7 +392,7 @@ describe("openclaw-backup against a real S3 server (s3rver on loopback), with rc
             fs.rmSync(path.dirname(host.volume), { recursive: true, force: true });
             const from = callsSince(host).length;
             const result = backupOk(host, ["restore", "--if-empty", "latest"]);
-            assert.match(result.stdout, new RegExp(`^restored backup ${name.replace(/\./g, "\\.")} into the state volume ${STATE_VOLUME}$`, "m"));
+            assert.match(result.stdout, new RegExp(`^restored backup ${name.replace(/\./g, "\\.")} into the state volume ${PRIMARY_GATEWAY.stateVolume}$`, "m"));
             assert.deepStrictEqual(snapshot(host.volume), original);
             // The archive's config part stays out of the volume.
             assert.ok(!fs.existsSync(path.join(host.volume, "config")) && !fs.existsSync(path.join(host.volume, "docker-compose.yml")));
@@ -393,10 +400,10 @@ describe("openclaw-backup against a real S3 server (s3rver on loopback), with rc
             const docker = callsSince(host, from).filter((c) => c.startsWith("docker ") && !/^docker (volume )?inspect/.test(c));
             assert.deepStrictEqual(docker, [
                 `docker stop ${GATEWAY}`,
-                `docker volume create --label com.docker.compose.project=openclaw --label com.docker.compose.volume=${STATE_VOLUME} ${STATE_VOLUME}`,
+                `docker volume create --label com.docker.compose.project=openclaw --label com.docker.compose.volume=${PRIMARY_GATEWAY.stateVolume} ${PRIMARY_GATEWAY.stateVolume}`,
                 `docker start ${GATEWAY}`,
             ]);
-            assert.strictEqual(fs.readFileSync(path.join(host.dir, "gateway"), "utf8").trim(), "running");
+            assert.strictEqual(fs.readFileSync(containerState(host), "utf8").trim(), "running");
         });
 
         it("restore NAME into a volume that changed replaces its contents with the backup's, the gateway stopped meanwhile", () => {
@@ -417,6 +424,66 @@ describe("openclaw-backup against a real S3 server (s3rver on loopback), with rc
             for (const secret of [host.identity, host.identity.toLowerCase(), host.identity.slice("AGE-SECRET-KEY-1".length), S3_SERVER_CREDENTIALS.secretAccessKey]) {
                 assert.ok(!text.includes(secret), `${secret} appears on a command line:\n${text}`);
             }
+        });
+    });
+
+    describe("two gateways (a second entry in GATEWAYS, nothing else changed)", () => {
+        const SECOND: Gateway = { ...PRIMARY_GATEWAY, name: "gateway-team", container: "openclaw-gateway-team", stateVolume: "openclaw-state-team", backupFolder: "state-team" };
+        const list = GATEWAYS as Gateway[];
+        let host: BackupHost;
+        let secondVolume: string;
+        let before1: string;
+        const rerender = () => writeExecutable(host.script, renderBackupScript({ conf: host.conf, secrets: host.secrets, stateDir: host.stateDir, stackDir: host.stackDir }));
+
+        before(function () {
+            if (!isRoot) this.skip();
+            // A backup made while the stack had one gateway: the second did not exist yet.
+            host = backupHost({ bucket: newBucket(server), endpoint: server.endpoint });
+            writeState(host.volume, "FIRST-ONLY");
+            const made = (/^backup (\S+):/m.exec(backupOk(host, ["run"]).stdout) ?? [])[1] ?? "";
+            // Named a day earlier, so the next run (within the same second, maybe) is a backup of its own.
+            before1 = `${stamp(new Date(Date.now() - DAY_MS))}.tar.zst.age`;
+            rclone(server.endpoint, ["copyto", `state:${host.bucket}/backups/${made}`, `state:${host.bucket}/backups/${before1}`]);
+            rclone(server.endpoint, ["deletefile", `state:${host.bucket}/backups/${made}`]);
+            list.push(SECOND);
+            rerender();
+            secondVolume = path.join(host.dir, "volumes", SECOND.stateVolume, "_data");
+            writeState(secondVolume, "SECOND-MARKER");
+            fs.writeFileSync(containerState(host, SECOND.container), "running\n");
+        });
+        after(() => {
+            list.splice(1);
+        });
+
+        it("run pauses both, and the archive holds each state volume in its own folder", () => {
+            const from = callsSince(host).length;
+            const result = backupOk(host, ["run"]);
+            const name = (/^backup (\S+):/m.exec(result.stdout) ?? [])[1] ?? "";
+            const pauses = callsSince(host, from).filter((c) => /^docker (un)?pause/.test(c));
+            assert.deepStrictEqual(pauses, [`docker pause ${GATEWAY}`, `docker pause ${SECOND.container}`, `docker unpause ${GATEWAY}`, `docker unpause ${SECOND.container}`]);
+            const listing = listEncrypted(host.identity, objectFile(server, host.bucket, `backups/${name}`));
+            const entries = listing.stdout.split("\n").filter(Boolean);
+            assert.ok(entries.includes("state/openclaw.json") && entries.includes("state-team/openclaw.json"), listing.stdout);
+        });
+
+        it("restore --if-empty latest brings both volumes back, byte for byte", () => {
+            const first = snapshot(host.volume);
+            const second = snapshot(secondVolume);
+            fs.rmSync(path.dirname(host.volume), { recursive: true, force: true });
+            fs.rmSync(path.dirname(secondVolume), { recursive: true, force: true });
+            const result = backupOk(host, ["restore", "--if-empty", "latest"]);
+            assert.match(result.stdout, new RegExp(`into the state volume ${PRIMARY_GATEWAY.stateVolume}$`, "m"));
+            assert.match(result.stdout, new RegExp(`into the state volume ${SECOND.stateVolume}$`, "m"));
+            assert.deepStrictEqual(snapshot(host.volume), first);
+            assert.deepStrictEqual(snapshot(secondVolume), second);
+        });
+
+        it("a backup from before the second gateway restores the first and leaves the second's volume as it is, saying so", () => {
+            const second = snapshot(secondVolume);
+            const result = backupOk(host, ["restore", before1]);
+            assert.match(result.stdout, new RegExp(`^backup ${before1.replace(/\./g, "\\.")} holds no state for ${SECOND.container}: the state volume ${SECOND.stateVolume} is unchanged$`, "m"));
+            assert.ok(fs.readFileSync(path.join(host.volume, "openclaw.json"), "utf8").includes("FIRST-ONLY"));
+            assert.deepStrictEqual(snapshot(secondVolume), second);
         });
     });
 
@@ -444,7 +511,7 @@ describe("openclaw-backup against a real S3 server (s3rver on loopback), with rc
             );
             assert.deepStrictEqual(snapshot(host.volume), current);
             assert.deepStrictEqual(callsSince(host, from).filter((c) => /^docker (stop|volume create)/.test(c)), []);
-            assert.strictEqual(fs.readFileSync(path.join(host.dir, "gateway"), "utf8").trim(), "running");
+            assert.strictEqual(fs.readFileSync(containerState(host), "utf8").trim(), "running");
             assert.deepStrictEqual(fs.readdirSync(host.stateDir).filter((f) => f.startsWith("work.")), [], "a work directory was left behind");
         }
 
@@ -486,7 +553,7 @@ describe("openclaw-backup against a real S3 server (s3rver on loopback), with rc
         it("restore --if-empty leaves a volume that holds state alone, says so, and does not even look at the bucket", () => {
             const from = callsSince(host).length;
             const result = backupOk(host, ["restore", "--if-empty", "latest"]);
-            assert.match(result.stdout, new RegExp(`the state volume ${STATE_VOLUME} already holds state: nothing restored`));
+            assert.match(result.stdout, new RegExp(`the state volume ${PRIMARY_GATEWAY.stateVolume} already holds state: nothing restored`));
             assert.deepStrictEqual(snapshot(host.volume), current);
             assert.deepStrictEqual(callsSince(host, from).filter((c) => !/^docker (volume )?inspect/.test(c)), []);
         });
@@ -598,7 +665,7 @@ describe("openclaw-backup against a real S3 server (s3rver on loopback), with rc
             assert.notStrictEqual(result.status, 0, result.output);
             assert.doesNotMatch(result.stdout, /verified/);
             assert.strictEqual(fs.readFileSync(record, "utf8"), "1700000000 20231114T221320Z.tar.zst.age\n");
-            assert.strictEqual(fs.readFileSync(path.join(host.dir, "gateway"), "utf8").trim(), "running");
+            assert.strictEqual(fs.readFileSync(containerState(host), "utf8").trim(), "running");
             assert.deepStrictEqual(fs.readdirSync(host.stateDir).filter((f) => f.startsWith("work.")), [], "a work directory was left behind");
         });
 

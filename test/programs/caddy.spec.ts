@@ -13,6 +13,7 @@ import { CADDY_DATA_VOLUME, PORTS, SERVICES, STACK_FILES } from "../../component
 import { caddy, ok, tempDir } from "../artifacts/tools";
 import { byContainer, composeModel, inCopy, INGRESSES, materialise, SMALL } from "../renderedStack";
 import { ProbeResponse, RunningService, startCaddyService, waitFor } from "./caddyService";
+import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
 const INGRESS = INGRESSES.find((ingress) => ingress.mode === "caddy")!;
 const DOMAIN = publicDomain(INGRESS)!;
@@ -28,7 +29,7 @@ require("http").createServer((request, response) => {
     response.setHeader("Server", "gateway-stand-in");
     response.setHeader("Content-Type", "application/json");
     response.end(JSON.stringify({ method: request.method, url: request.url, headers: request.headers }));
-}).listen(${PORTS.gateway}, "${GATEWAY_ADDRESS}");
+}).listen(${PRIMARY_GATEWAY.port}, "${GATEWAY_ADDRESS}");
 `;
 
 /** A certificate for the domain (self-signed, 90 days like Let's Encrypt's) and its key. */
@@ -81,12 +82,12 @@ describe("Caddy at the pinned version, serving the rendered Caddyfile as the cad
         running = startCaddyService({
             service,
             volumes: { [CADDY_DATA_VOLUME]: volume },
-            hosts: { [SERVICES.gateway.container]: GATEWAY_ADDRESS },
+            hosts: { [PRIMARY_GATEWAY.container]: GATEWAY_ADDRESS },
             companions: [{ argv: [process.execPath, "-e", GATEWAY_STAND_IN] }],
         });
         const health = new URL(CADDY_HEALTH_URL);
         await waitFor(`${CADDY_HEALTH_URL} answering`, () => running!.request({ address: health.hostname, port: Number(health.port), path: health.pathname }).status === 200, running);
-        await waitFor("the gateway stand-in answering", () => running!.request({ address: GATEWAY_ADDRESS, port: PORTS.gateway, path: "/" }).status === 200, running);
+        await waitFor("the gateway stand-in answering", () => running!.request({ address: GATEWAY_ADDRESS, port: PRIMARY_GATEWAY.port, path: "/" }).status === 200, running);
     });
 
     after(async () => {

@@ -24,6 +24,7 @@ import { FakeTelegram, startFakeTelegram, TELEGRAM_API_HOST } from "./fakeTelegr
 import { gatewayFiles } from "./gatewayFiles";
 import { StandInEgress, startStandInEgress } from "./standInEgress";
 import { standInCertificate } from "./standInTls";
+import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -101,7 +102,7 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         const model = composeModel(rendered.dir);
         service = model.services.gateway;
 
-        const files = gatewayFiles(service, rendered.files.gatewayConfig);
+        const files = gatewayFiles(service, rendered.files.gatewayConfigs[PRIMARY_GATEWAY.name]);
         configDir = files.configDir;
         stateDir = files.stateDir;
 
@@ -223,7 +224,7 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
     it("keeps its state in the state volume, writes nothing to its config directory and tries to write nothing there", () => {
         assert.ok(fs.existsSync(path.join(stateDir, "state")), `no state under ${stateDir}`);
         assert.deepStrictEqual(fs.readdirSync(configDir), ["openclaw.json"]);
-        assert.strictEqual(fs.readFileSync(path.join(configDir, "openclaw.json"), "utf8"), rendered.files.gatewayConfig);
+        assert.strictEqual(fs.readFileSync(path.join(configDir, "openclaw.json"), "utf8"), rendered.files.gatewayConfigs[PRIMARY_GATEWAY.name]);
         // Any other path in the config directory is one OpenClaw wanted to create there (media/, credentials/, ...).
         const elsewhere = new RegExp(`${configDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/(?!openclaw\\.json)`);
         const lines = gateway!.log().split("\n").filter((line) => elsewhere.test(line) || (/EROFS|EACCES/.test(line) && line.includes(configDir)));

@@ -8,6 +8,7 @@ import { node24Env, openclaw } from "../artifacts/openclaw";
 import { ALL_DOCS } from "../docs";
 import { composeModel, INGRESSES, materialise, SMALL } from "../renderedStack";
 import { gatewayFiles } from "./gatewayFiles";
+import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
 /** Warnings the README's security section explains, by checkId. */
 export const EXPLAINED_WARNINGS = ["models.weak_tier"] as const;
@@ -23,7 +24,7 @@ interface Finding {
 async function audit(ingress: (typeof INGRESSES)[number], configMode = 0o600): Promise<Finding[]> {
     const rendered = await materialise(true, ingress, SMALL);
     const service = composeModel(rendered.dir).services.gateway;
-    const files = gatewayFiles(service, rendered.files.gatewayConfig, configMode);
+    const files = gatewayFiles(service, rendered.files.gatewayConfigs[PRIMARY_GATEWAY.name], configMode);
     const result = openclaw(["security", "audit", "--json"], node24Env(files.home, files.environment), files.container({}));
     assert.strictEqual(result.status, 0, result.output);
     return JSON.parse(result.stdout).findings;

@@ -5,7 +5,7 @@ import { OpenClawDeployment } from "../../components/deployment";
 import { hostReadyScript } from "../../components/hostReady";
 import { parseSettings, Settings } from "../../components/settings";
 import { renderUserData } from "../../cloud-init/userData";
-import { PORTS } from "../../components/stack/layout";
+import { GATEWAYS } from "../../components/stack/gateways";
 import { CLOUD_NAMES, CloudName } from "../../providers";
 import { amiQueries } from "../../providers/aws";
 import { inboundRules, parts } from "../cloudParts";
@@ -49,7 +49,7 @@ for (const cloud of CLOUD_NAMES) {
             assert.ok(deployKey.inputs.algorithm === "ED25519");
             assert.strictEqual(
                 userData,
-                renderUserData({ hostName: "openclaw-dev", host: settingsFor(cloud, extra).host, deployPublicKey: await valueOf(deployment.secrets.deployPublicKey), tunnelPort: PORTS.gateway }),
+                renderUserData({ hostName: "openclaw-dev", host: settingsFor(cloud, extra).host, deployPublicKey: await valueOf(deployment.secrets.deployPublicKey), tunnelPorts: GATEWAYS.map((gateway) => gateway.port) }),
             );
             assert.match(userData, /Port 9922\n/);
         });
@@ -108,7 +108,7 @@ for (const cloud of CLOUD_NAMES) {
             const after = single(parts[cloud].server).inputs;
             assert.deepStrictEqual({ ...after, userData: undefined }, { ...before, userData: undefined });
             // Same deploy key in this comparison, so the user data itself must match too.
-            const rendered = (s: Settings, key: string) => renderUserData({ hostName: "openclaw-dev", host: s.host, deployPublicKey: key, tunnelPort: PORTS.gateway });
+            const rendered = (s: Settings, key: string) => renderUserData({ hostName: "openclaw-dev", host: s.host, deployPublicKey: key, tunnelPorts: GATEWAYS.map((gateway) => gateway.port) });
             const key = await valueOf(again.secrets.deployPublicKey);
             assert.strictEqual(rendered(changed, key), rendered(settingsFor(cloud, extra), key));
         });

@@ -14,6 +14,7 @@ import { renderStackFiles, stackEnv, StackFileSettings } from "../../components/
 import { gatewayUrl } from "../../components/stack/ingress";
 import { StackFiles, stackSteps } from "../../components/stack/steps";
 import { ConfigMap, devConfigFor, ingressStepsFor, maintenanceStepsFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
+import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
 const SMALL = { vcpus: 2, memoryMiB: 4096 };
 const LARGE = { vcpus: 16, memoryMiB: 65536 };
@@ -39,15 +40,15 @@ describe("stack limits", () => {
                 const limits = stackLimits(size);
                 const total = Object.values(limits.services).reduce((sum, s) => sum + s.memoryMiB, 0);
                 assert.ok(total <= size.memoryMiB * HOST_MEMORY_SHARE, `${cloud} ${type}: ${total} MiB of ${size.memoryMiB}`);
-                assert.ok(limits.services.gateway.memoryMiB >= GATEWAY_MIN_MEMORY_MIB, `${cloud} ${type}: gateway too small`);
-                assert.ok(limits.gatewayHeapMiB < limits.services.gateway.memoryMiB, "the V8 heap stays below the cap");
+                assert.ok(limits.gateways[PRIMARY_GATEWAY.name].memoryMiB >= GATEWAY_MIN_MEMORY_MIB, `${cloud} ${type}: gateway too small`);
+                assert.ok(limits.gateways[PRIMARY_GATEWAY.name].heapMiB < limits.gateways[PRIMARY_GATEWAY.name].memoryMiB, "the V8 heap stays below the cap");
                 for (const service of Object.values(limits.services)) assert.ok(service.cpus <= size.vcpus && service.cpus > 0);
             }
         }
     });
 
     it("give a 64 GB host's room to the gateway and refuse a host too small for it", () => {
-        assert.ok(stackLimits(LARGE).services.gateway.memoryMiB > 8 * stackLimits(SMALL).services.gateway.memoryMiB);
+        assert.ok(stackLimits(LARGE).gateways[PRIMARY_GATEWAY.name].memoryMiB > 8 * stackLimits(SMALL).gateways[PRIMARY_GATEWAY.name].memoryMiB);
         assert.throws(() => stackLimits({ vcpus: 1, memoryMiB: 2048 }), /2048 MiB of memory leaves the gateway \d+ MiB; it needs at least 1536/);
     });
 });
@@ -145,7 +146,7 @@ describe("the compose file", () => {
             const gateway = compose(APP, "tunnel", size).services.gateway;
             const heap = Number(/--max-old-space-size=(\d+)/.exec(gateway.environment.NODE_OPTIONS)![1]);
             assert.ok(heap < parseInt(gateway.deploy.resources.limits.memory, 10));
-            assert.strictEqual(heap, stackLimits(size).gatewayHeapMiB);
+            assert.strictEqual(heap, stackLimits(size).gateways[PRIMARY_GATEWAY.name].heapMiB);
         }
     });
 
@@ -159,7 +160,7 @@ describe("the compose file", () => {
 
 describe("openclaw.json", () => {
     const config = (app = APP, mode: "tunnel" | "none" = "tunnel") =>
-        JSON.parse(renderStackFiles(app, { mode, domain: "claw.example.com" }, SMALL).gatewayConfig);
+        JSON.parse(renderStackFiles(app, { mode, domain: "claw.example.com" }, SMALL).gatewayConfigs[PRIMARY_GATEWAY.name]);
 
     it("takes its token from the environment and trusts only the ingress container's address", () => {
         const c = config();
@@ -271,7 +272,8 @@ describe("the .env file", () => {
 
 // ---- Deploy steps ----------------------------------------------------------------------------
 
-const SECRETS = { gatewayToken: "gw-token-0123456789", litellmMasterKey: "sk-master-0123456789" };
+const GATEWAY_TOKEN = "gw-token-0123456789";
+const SECRETS = { gatewayTokens: { [PRIMARY_GATEWAY.name]: GATEWAY_TOKEN }, litellmMasterKey: "sk-master-0123456789" };
 
 function settingsWith(extra: ConfigMap = {}): Settings {
     return parseSettings(rawConfig(devConfigFor("hetzner", { "openclaw:llmApiKeys": JSON.stringify(TEST_LLM_KEYS), ...extra }), SECRET_KEYS));
@@ -308,7 +310,7 @@ describe("the deploy steps", () => {
     });
 
     it("carry secrets only on standard input, never in a script", async () => {
-        const secretValues = [...Object.values(SECRETS), ...Object.values(TEST_LLM_KEYS), TEST_TELEGRAM_TOKEN];
+        const secretValues = [GATEWAY_TOKEN, SECRETS.litellmMasterKey, ...Object.values(TEST_LLM_KEYS), TEST_TELEGRAM_TOKEN];
         for (const step of steps) {
             const text = step.script + (step.delete ? await valueOf(pulumi.output(step.delete)) : "");
             for (const secret of secretValues) assert.ok(!text.includes(secret), `${step.name} script holds a secret`);
@@ -319,7 +321,7 @@ describe("the deploy steps", () => {
         assert.strictEqual(env, renderEnvFile({
             ANTHROPIC_API_KEY: TEST_LLM_KEYS.ANTHROPIC_API_KEY,
             LITELLM_MASTER_KEY: SECRETS.litellmMasterKey,
-            OPENCLAW_GATEWAY_TOKEN: SECRETS.gatewayToken,
+            OPENCLAW_GATEWAY_TOKEN: GATEWAY_TOKEN,
             TELEGRAM_BOT_TOKEN: TEST_TELEGRAM_TOKEN,
         }), "the .env holds the keys the models use, not every key configured");
         assert.match(secretsStep.script, new RegExp(`write_file ${STACK_FILES.env} 0600 root:root`));
@@ -379,7 +381,7 @@ describe("the change matrix: each app setting reruns only the steps that consume
     }
 
     it("a rotated gateway token: the secrets, a restart of what uses it, and the check", async () => {
-        assert.deepStrictEqual(await rerunSteps({}, { ...SECRETS, gatewayToken: "gw-token-rotated-0123" }), ["stack-secrets", "stack-up", "stack-verify"]);
+        assert.deepStrictEqual(await rerunSteps({}, { ...SECRETS, gatewayTokens: { [PRIMARY_GATEWAY.name]: "gw-token-rotated-0123" } }), ["stack-secrets", "stack-up", "stack-verify"]);
     });
 
     it("only the default model, with the model list unchanged: the gateway's config alone", async () => {

@@ -10,7 +10,7 @@ function input(host: Partial<UserDataInput["host"]> = {}): UserDataInput {
     return {
         hostName: "openclaw-dev",
         deployPublicKey: DEPLOY_KEY,
-        tunnelPort: 18789,
+        tunnelPorts: [18789],
         host: {
             osImage: "debian-13",
             sshPort: 9922,
