@@ -1,7 +1,8 @@
-// `openclaw-watchdog`: every few minutes, the checks an operator would otherwise make by hand
-// (seed 002 §13.2). A problem is logged to the journal, fails the unit (so `systemctl --failed`
-// shows it) and is sent to the alert targets once per cooldown. Static, like `openclaw-backup`:
-// what differs per stack comes from the maintenance config and secrets. The script is
+// `openclaw-watchdog`: every few minutes, the checks an operator would otherwise make by hand (an
+// operational check: no public hardening baseline has a control for it). A problem is logged to
+// the journal, fails the unit (so `systemctl --failed` shows it) and is sent to the alert targets
+// once per cooldown. Static, like `openclaw-backup`: what differs per stack comes from the
+// maintenance config and secrets. The script is
 // openclaw-watchdog.sh; this module gives it its header of paths and limits.
 import { readScriptFile } from "../../cloud-init/scriptFile";
 import { MAINTENANCE_FILES, MAINTENANCE_UNITS } from "./layout";
@@ -19,7 +20,7 @@ export const HOST_WATCHDOG_PATHS: WatchdogScriptPaths = {
     stateDir: MAINTENANCE_FILES.stateDir,
 };
 
-/** Thresholds, as seed 002 sets them; a problem is alerted again only after the cooldown. */
+/** Thresholds (the project's own; no baseline sets them); a problem is alerted again only after the cooldown. */
 export const WATCHDOG_LIMITS = {
     diskPercent: 85,
     memoryPercent: 90,
