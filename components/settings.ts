@@ -1,7 +1,8 @@
+import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { DOCKER_SOURCES, DockerSource } from "../cloud-init/docker";
 import { imageReferenceProblem } from "../policy/imageReference";
-import { CLOUD_NAMES, CloudName, clouds, OS_IMAGES, OsImage, ServerSize } from "../providers";
+import { CLOUD_NAMES, CloudName, clouds, OS_IMAGES, OsImage, providerConfig, ServerSize } from "../providers";
 import { isWorldOpen, parseCidr } from "./cidr";
 import { calendarProblem } from "./calendar";
 import { abbreviate, ConfigReader, InvalidConfigError, nearestKey, RawConfig } from "./configReader";
@@ -207,20 +208,12 @@ const PROVIDER_SETTINGS_HERE: Readonly<Record<string, string>> = {
     awsRegion: "aws:region",
 };
 
-/** The providers' own config keys, as their SDKs declare them (getters over `<provider>:<key>`). */
+/**
+ * The providers' own config keys, as their SDKs declare them: each cloud's (from the registry) and
+ * Cloudflare's.
+ */
 const PROVIDER_CONFIG: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
-    (
-        [
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            ["aws", require("@pulumi/aws/config")],
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            ["cloudflare", require("@pulumi/cloudflare/config")],
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            ["digitalocean", require("@pulumi/digitalocean/config")],
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            ["hcloud", require("@pulumi/hcloud/config")],
-        ] as [string, object][]
-    ).map(([namespace, config]) => [namespace, Object.entries(Object.getOwnPropertyDescriptors(config)).filter(([, d]) => d.get).map(([key]) => key)]),
+    [...CLOUD_NAMES.map((cloud) => clouds[cloud].config), providerConfig("cloudflare", cloudflare.config)].map(({ namespace, keys }) => [namespace, keys]),
 );
 
 /** Keys of a provider's namespace that are not that provider's but look like ours (`hcloud:sshPort`). */

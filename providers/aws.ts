@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudCatalog, CloudProvider, HostRequest, InboundRule, OsImage, ProvisionedHost, reachedThrough, replacedByUserData } from "./types";
+import { CloudCatalog, CloudProvider, HostRequest, InboundRule, OsImage, providerConfig, ProvisionedHost, reachedThrough, replacedByUserData } from "./types";
 
 const GiB = 1024;
 
@@ -164,12 +164,15 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
 }
 
 export const awsProvider: CloudProvider = {
+    title: "AWS",
     catalog: awsCatalog,
+    config: providerConfig("aws", aws.config),
     parts: {
         server: "aws:ec2/instance:Instance",
         firewall: "aws:ec2/securityGroup:SecurityGroup",
         staticIp: "aws:ec2/eip:Eip",
         key: "aws:ec2/keyPair:KeyPair",
+        attachments: ["aws:ec2/eipAssociation:EipAssociation", "aws:ec2/routeTableAssociation:RouteTableAssociation"],
     },
     inboundRulesOf: (group) =>
         group.ingress.map((r: any) => ({
@@ -177,6 +180,8 @@ export const awsProvider: CloudProvider = {
             protocol: r.protocol,
             sources: [...(r.cidrBlocks ?? []), ...(r.ipv6CidrBlocks ?? [])],
         })),
+    userDataOf: (instance) => instance.userData,
+    deployKeyOf: (key) => key.publicKey,
     mockOutputs: {
         "aws:ec2/eip:Eip": (_inputs, id) => ({ publicIp: "198.51.100.30", allocationId: `eipalloc-${id}` }),
         "aws:ec2/keyPair:KeyPair": (_inputs, id, name) => ({ keyName: `${name}-${id}` }),

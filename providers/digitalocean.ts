@@ -1,6 +1,6 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost, reachedThrough, replacedByUserData } from "./types";
+import { CloudCatalog, CloudProvider, HostRequest, OsImage, providerConfig, ProvisionedHost, reachedThrough, replacedByUserData } from "./types";
 
 const GiB = 1024;
 
@@ -90,14 +90,19 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
 }
 
 export const digitaloceanProvider: CloudProvider = {
+    title: "DigitalOcean",
     catalog: digitaloceanCatalog,
+    config: providerConfig("digitalocean", digitalocean.config),
     parts: {
         server: "digitalocean:index/droplet:Droplet",
         firewall: "digitalocean:index/firewall:Firewall",
         staticIp: "digitalocean:index/reservedIp:ReservedIp",
         key: "digitalocean:index/sshKey:SshKey",
+        attachments: ["digitalocean:index/reservedIpAssignment:ReservedIpAssignment"],
     },
     inboundRulesOf: (firewall) => firewall.inboundRules.map((r: any) => ({ port: r.portRange, protocol: r.protocol, sources: r.sourceAddresses })),
+    userDataOf: (droplet) => droplet.userData,
+    deployKeyOf: (key) => key.publicKey,
     mockOutputs: {
         "digitalocean:index/reservedIp:ReservedIp": () => ({ ipAddress: "198.51.100.20" }),
         "digitalocean:index/sshKey:SshKey": (_inputs, id) => ({ fingerprint: `stand-in-fingerprint-${id}` }),

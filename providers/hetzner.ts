@@ -1,6 +1,6 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudCatalog, CloudProvider, HostRequest, OsImage, ProvisionedHost, reachedThrough, replacedByUserData } from "./types";
+import { CloudCatalog, CloudProvider, HostRequest, OsImage, providerConfig, ProvisionedHost, reachedThrough, replacedByUserData } from "./types";
 
 const GiB = 1024;
 
@@ -94,15 +94,20 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
 }
 
 export const hetznerProvider: CloudProvider = {
+    title: "Hetzner",
     catalog: hetznerCatalog,
+    config: providerConfig("hcloud", hcloud.config),
     parts: {
         server: "hcloud:index/server:Server",
         firewall: "hcloud:index/firewall:Firewall",
         staticIp: "hcloud:index/primaryIp:PrimaryIp",
         key: "hcloud:index/sshKey:SshKey",
+        attachments: ["hcloud:index/server:Server"],
     },
     inboundRulesOf: (firewall) =>
         firewall.rules.filter((r: any) => r.direction === "in").map((r: any) => ({ port: r.port, protocol: r.protocol, sources: r.sourceIps })),
+    userDataOf: (server) => server.userData,
+    deployKeyOf: (key) => key.publicKey,
     mockOutputs: {
         "hcloud:index/primaryIp:PrimaryIp": () => ({ ipAddress: "198.51.100.10" }),
     },

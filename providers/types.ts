@@ -76,6 +76,20 @@ export interface CloudParts {
     readonly firewall: string;
     readonly staticIp: string;
     readonly key: string;
+    /** What the static IP is reached through (the resources `reachedThrough` waits for). */
+    readonly attachments: readonly string[];
+}
+
+/** A provider's own config namespace (`hcloud`) and the keys its SDK reads there. */
+export interface ProviderConfig {
+    readonly namespace: string;
+    readonly keys: readonly string[];
+}
+
+/** The keys an SDK's `config` module reads: its getters (`hcloud.config.token`, ...). */
+export function providerConfig(namespace: string, sdkConfig: object): ProviderConfig {
+    const getters = Object.entries(Object.getOwnPropertyDescriptors(sdkConfig)).filter(([, d]) => d.get);
+    return { namespace, keys: getters.map(([key]) => key) };
 }
 
 /** One inbound rule of a cloud firewall as registered, in one shape for every cloud (for tests and review). */
@@ -93,10 +107,18 @@ export type MockOutputs = Readonly<Record<string, (inputs: Record<string, any>, 
 
 /** One cloud behind the common interface. */
 export interface CloudProvider {
+    /** Its name as people write it ("DigitalOcean"): the README's and the cost table's. */
+    readonly title: string;
     readonly catalog: CloudCatalog;
+    /** Its provider's config: the settings parser refuses our keys put there by mistake. */
+    readonly config: ProviderConfig;
     readonly parts: CloudParts;
     /** The inbound rules of this cloud's firewall, from its registered inputs. */
     inboundRulesOf(firewallInputs: Record<string, any>): RegisteredInboundRule[];
+    /** The user data, as text, from the server's registered inputs. */
+    userDataOf(serverInputs: Record<string, any>): string;
+    /** The deploy key's OpenSSH line, from the registered key's inputs. */
+    deployKeyOf(keyInputs: Record<string, any>): string;
     readonly mockOutputs: MockOutputs;
     /** Creates key, firewall, static IP and server as children of `parent`. */
     createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedHost;

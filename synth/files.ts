@@ -3,6 +3,7 @@
 // standard input or from a here-document in its script. Everything is read from the scripts the
 // program really registered, so this cannot drift from components/stack/steps.ts.
 import * as YAML from "yaml";
+import { CLOUD_NAMES, clouds } from "../providers";
 import { Secret, SynthResource, reveal } from "./mocks";
 
 /** A file synth writes, relative to `out/<stack>/`. Content is raw here: index.ts scrubs it. */
@@ -71,9 +72,10 @@ const stepName = (r: SynthResource) => r.name.replace(/^openclaw-/, "");
 
 /** Collects the host's files and the deploy steps from the recorded resources. */
 export function hostContents(resources: readonly SynthResource[]): HostContents {
-    const withUserData = resources.filter((r) => typeof reveal(r.inputs.userData) === "string");
-    if (withUserData.length !== 1) throw new Error(`synth: expected one resource with user data, found ${withUserData.length}`);
-    const userData: string = reveal(withUserData[0].inputs.userData);
+    // The server, whatever the cloud: its provider says where its user data is.
+    const servers = CLOUD_NAMES.flatMap((cloud) => resources.filter((r) => r.type === clouds[cloud].parts.server).map((r) => ({ cloud, r })));
+    if (servers.length !== 1) throw new Error(`synth: expected one server, found ${servers.length}`);
+    const userData: string = clouds[servers[0].cloud].userDataOf(reveal(servers[0].r.inputs));
 
     const hostFiles: HostFile[] = cloudInitFiles(userData);
     const files: OutputFile[] = [{ path: "user-data.yaml", content: userData, executable: false }];

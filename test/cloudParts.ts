@@ -5,6 +5,19 @@ import { CloudName, CloudParts, clouds, RegisteredInboundRule } from "../provide
 /** What each cloud calls its parts, so one set of assertions covers all of them. */
 export const parts = Object.fromEntries(Object.entries(clouds).map(([name, provider]) => [name, provider.parts])) as Record<CloudName, CloudParts>;
 
+/** The user data of a cloud's server, from its registered inputs. */
+export function userDataOf(cloud: CloudName, server: Record<string, any>): string {
+    return clouds[cloud].userDataOf(server);
+}
+
+/** The static IP the mocks give a cloud's server: the IPv4 address in its static IP's mock outputs. */
+export function mockStaticIp(cloud: CloudName): string {
+    const outputs = clouds[cloud].mockOutputs[clouds[cloud].parts.staticIp]({}, "id", "name");
+    const addresses = Object.values(outputs).filter((value): value is string => typeof value === "string" && /^\d+\.\d+\.\d+\.\d+$/.test(value));
+    if (addresses.length !== 1) throw new Error(`${cloud}: the static IP's mock outputs hold ${addresses.length} IPv4 addresses, not one`);
+    return addresses[0];
+}
+
 /** Inbound rules of a cloud firewall, as {port, protocol, sources} whatever the cloud's shape. */
 export function inboundRules(cloud: CloudName, firewall: Record<string, any>): RegisteredInboundRule[] {
     return clouds[cloud].inboundRulesOf(firewall);

@@ -6,9 +6,9 @@ import { hostReadyScript } from "../../components/hostReady";
 import { parseSettings, Settings } from "../../components/settings";
 import { renderUserData } from "../../cloud-init/userData";
 import { GATEWAYS } from "../../components/stack/gateways";
-import { CLOUD_NAMES, CloudName } from "../../providers";
+import { CLOUD_NAMES, CloudName, clouds } from "../../providers";
 import { amiQueries } from "../../providers/aws";
-import { inboundRules, parts } from "../cloudParts";
+import { inboundRules, mockStaticIp, parts, userDataOf } from "../cloudParts";
 import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
 function settingsFor(cloud: CloudName, extra: ConfigMap = {}): Settings {
@@ -33,7 +33,8 @@ for (const cloud of CLOUD_NAMES) {
         });
 
         it("creates one server, one firewall, one static IP and one deploy key", () => {
-            for (const type of Object.values(parts[cloud])) single(type);
+            const { server, firewall, staticIp, key } = parts[cloud];
+            for (const type of [server, firewall, staticIp, key]) single(type);
         });
 
         it("lets nothing in but SSH on the hardened port from the admin blocks", () => {
@@ -44,7 +45,7 @@ for (const cloud of CLOUD_NAMES) {
         it("boots the server from the rendered user data, which hardens SSH as configured", async () => {
             const server = single(parts[cloud].server).inputs;
             const userData = await valueOf(deployment.host.userData);
-            assert.strictEqual(server.userData, userData);
+            assert.strictEqual(userDataOf(cloud, server), userData);
             const deployKey = single("tls:index/privateKey:PrivateKey");
             assert.ok(deployKey.inputs.algorithm === "ED25519");
             assert.strictEqual(
@@ -55,7 +56,7 @@ for (const cloud of CLOUD_NAMES) {
         });
 
         it("puts no secret into user data", () => {
-            const userData: string = single(parts[cloud].server).inputs.userData;
+            const userData: string = userDataOf(cloud, single(parts[cloud].server).inputs);
             const secrets = [...generatedSecrets, ...Object.values(TEST_LLM_KEYS), TEST_TELEGRAM_TOKEN];
             assert.ok(generatedSecrets.length >= 5, "the mocks generated the stack's secrets");
             for (const secret of secrets) {
@@ -67,14 +68,14 @@ for (const cloud of CLOUD_NAMES) {
         });
 
         it("registers the deploy public key with the cloud", async () => {
-            assert.strictEqual(single(parts[cloud].key).inputs.publicKey, await valueOf(deployment.secrets.deployPublicKey));
+            assert.strictEqual(clouds[cloud].deployKeyOf(single(parts[cloud].key).inputs), await valueOf(deployment.secrets.deployPublicKey));
         });
 
         it("waits for cloud-init over SSH as deploy on the hardened port, once per server", () => {
             const step = named("command:remote:Command", "openclaw-host-ready").inputs;
             assert.deepStrictEqual(
                 { host: step.connection.host, port: step.connection.port, user: step.connection.user },
-                { host: { hetzner: "198.51.100.10", digitalocean: "198.51.100.20", aws: "198.51.100.30" }[cloud], port: 9922, user: "deploy" },
+                { host: mockStaticIp(cloud), port: 9922, user: "deploy" },
             );
             assert.ok(step.connection.dialErrorLimit >= 60, "first boot takes minutes; dial retries must cover it");
             assert.strictEqual(step.create, hostReadyScript());
@@ -82,7 +83,7 @@ for (const cloud of CLOUD_NAMES) {
         });
 
         it("exports the static IP and an SSH command for it", async () => {
-            const ip = { hetzner: "198.51.100.10", digitalocean: "198.51.100.20", aws: "198.51.100.30" }[cloud];
+            const ip = mockStaticIp(cloud);
             assert.strictEqual(await valueOf(deployment.serverIp), ip);
             assert.strictEqual(await valueOf(deployment.sshCommand), `ssh -p 9922 deploy@${ip}`);
         });
@@ -138,10 +139,10 @@ for (const cloud of CLOUD_NAMES) {
         });
 
         it("gives the server new user data, and so a new server, when a machine setting changes", async () => {
-            const userData = single(parts[cloud].server).inputs.userData;
+            const userData = userDataOf(cloud, single(parts[cloud].server).inputs);
             for (const [key, value] of [["openclaw:sshPort", "2222"], ["openclaw:dockerSource", "distro"], ["openclaw:osImage", "debian-12"]]) {
                 await deploy(settingsFor(cloud, { ...extra, [key]: value }));
-                assert.notStrictEqual(single(parts[cloud].server).inputs.userData, userData, key);
+                assert.notStrictEqual(userDataOf(cloud, single(parts[cloud].server).inputs), userData, key);
             }
         });
     });

@@ -10,18 +10,12 @@ import * as assert from "assert";
 import { newIdsFor, ofType, recorded, RecordedResource } from "../mocks";
 import { deployUnderMocks } from "../deployUnderMocks";
 import { parseSettings } from "../../components/settings";
-import { CLOUD_NAMES, CloudName } from "../../providers";
+import { CLOUD_NAMES, clouds } from "../../providers";
 import { parts } from "../cloudParts";
 import { devConfigFor, rawConfig, SECRET_KEYS } from "../fixtures";
 
 const COMMAND = "command:remote:Command";
 
-/** What makes the static IP lead to the server, per cloud. */
-const reachedThrough: Record<CloudName, string[]> = {
-    hetzner: ["hcloud:index/server:Server"],
-    digitalocean: ["digitalocean:index/reservedIpAssignment:ReservedIpAssignment"],
-    aws: ["aws:ec2/eipAssociation:EipAssociation", "aws:ec2/routeTableAssociation:RouteTableAssociation"],
-};
 
 const key = (r: RecordedResource) => `${r.type}::${r.name}`;
 
@@ -64,7 +58,7 @@ for (const cloud of CLOUD_NAMES) {
             assert.ok(commands.length > 10, "the deploy steps are registered");
             for (const command of commands) {
                 const closure = dependencyClosure(command);
-                for (const type of reachedThrough[cloud]) {
+                for (const type of clouds[cloud].parts.attachments) {
                     const attachment = recorded.find((r) => r.type === type);
                     assert.ok(attachment, `${cloud} has a ${type}`);
                     assert.ok(closure.has(key(attachment)), `${command.name} does not depend on ${type}, so the engine may delete that first`);

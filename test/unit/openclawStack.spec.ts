@@ -3,14 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { generatedSecrets, named, ofType, recorded, resetMocks, settled, single, valueOf } from "../mocks";
 import { OpenClawDeployment } from "../../components/deployment";
 import { parseSettings, Settings } from "../../components/settings";
-import { CLOUD_NAMES, CloudName } from "../../providers";
+import { CLOUD_NAMES, CloudName, clouds } from "../../providers";
 import { ConfigMap, devConfigFor, rawConfig, HOST_STEP_NAMES, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
-const SERVER: Record<CloudName, string> = {
-    hetzner: "hcloud:index/server:Server",
-    digitalocean: "digitalocean:index/droplet:Droplet",
-    aws: "aws:ec2/instance:Instance",
-};
 
 const STEP_NAMES = [...HOST_STEP_NAMES, ...STACK_STEP_NAMES];
 
@@ -121,7 +116,7 @@ describe("app settings never touch the server", () => {
             const masked = (text: string, deployPublicKey: string) =>
                 generatedSecrets.reduce((t, secret) => t.split(secret).join("<secret>"), text.split(deployPublicKey).join("<deploy key>"));
             const snapshot = (deployPublicKey: string) => ({
-                server: masked(JSON.stringify(single(SERVER[cloud]).inputs), deployPublicKey),
+                server: masked(JSON.stringify(single(clouds[cloud].parts.server).inputs), deployPublicKey),
                 others: recorded
                     .filter((r) => !r.type.startsWith("command:") && !r.type.startsWith("random:") && !r.type.startsWith("tls:"))
                     .map((r) => masked(JSON.stringify(r), deployPublicKey)),

@@ -402,14 +402,14 @@ describe("imdsv2-required", () => {
 describe("known-server-and-firewall-types (the pack fails closed)", () => {
     const policy = "known-server-and-firewall-types";
 
-    it("fails a firewall and a server of a cloud it does not know: a Linode firewall that accepts SSH from anywhere is not passed unseen", () => {
+    it("fails a firewall and a server of a cloud it does not know: such a firewall (shaped like Linode's) that accepts SSH from anywhere is not passed unseen", () => {
         const firewall: Res = {
-            type: "linode:index/firewall:Firewall",
+            type: "examplecloud:index/firewall:Firewall",
             name: "openclaw-firewall",
             props: { inboundPolicy: "ACCEPT", inbounds: [{ label: "ssh", action: "ACCEPT", protocol: "TCP", ports: "22", ipv4s: ["0.0.0.0/0"] }] },
         };
-        assertViolation(runPack([firewall]), policy, /^openclaw-firewall \(linode:index\/firewall:Firewall\): the pack does not know the type linode:index\/firewall:Firewall/);
-        for (const type of ["linode:index/instance:Instance", "gcp:compute/instance:Instance", "azure-native:compute:VirtualMachine", "aws:ec2/securityGroupEgressRule:SecurityGroupEgressRule"]) {
+        assertViolation(runPack([firewall]), policy, /^openclaw-firewall \(examplecloud:index\/firewall:Firewall\): the pack does not know the type examplecloud:index\/firewall:Firewall/);
+        for (const type of ["examplecloud:index/instance:Instance", "gcp:compute/instance:Instance", "azure-native:compute:VirtualMachine", "aws:ec2/securityGroupEgressRule:SecurityGroupEgressRule"]) {
             const found = runPack([{ type, name: "x", props: {} }]);
             assert.deepStrictEqual(found.map((f) => f.policy), type.includes("Egress") ? [] : [policy], type);
         }

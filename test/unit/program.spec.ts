@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ofType, resetMocks, settled, valueOf } from "../mocks";
-import { CLOUD_NAMES, CloudName } from "../../providers";
+import { CLOUD_NAMES, CloudName, clouds } from "../../providers";
 import { devConfigFor, SECRET_KEYS } from "../fixtures";
 
 const INDEX = require.resolve("../../index");
@@ -17,15 +17,6 @@ function runProgram(cloud: CloudName): Record<string, pulumi.Output<any> | strin
 const EXPORTS = ["cloud", "serverIp", "sshCommand", "gatewayUrl", "gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey", "tunnelId", "stateBucket"];
 const SECRET_EXPORTS = ["gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey"];
 
-const expected: Record<CloudName, { server: string; firewall: string; staticIp: string }> = {
-    hetzner: { server: "hcloud:index/server:Server", firewall: "hcloud:index/firewall:Firewall", staticIp: "hcloud:index/primaryIp:PrimaryIp" },
-    digitalocean: {
-        server: "digitalocean:index/droplet:Droplet",
-        firewall: "digitalocean:index/firewall:Firewall",
-        staticIp: "digitalocean:index/reservedIp:ReservedIp",
-    },
-    aws: { server: "aws:ec2/instance:Instance", firewall: "aws:ec2/securityGroup:SecurityGroup", staticIp: "aws:ec2/eip:Eip" },
-};
 
 describe("the program (index.ts) with the dev stack's config", () => {
     after(() => pulumi.runtime.setAllConfig({}));
@@ -52,7 +43,7 @@ describe("the program (index.ts) with the dev stack's config", () => {
                 assert.strictEqual(await pulumi.isSecret(outputs[name] as pulumi.Output<string>), true, `${name} must be secret`);
             }
             await settled();
-            for (const type of Object.values(expected[cloud])) {
+            for (const type of [clouds[cloud].parts.server, clouds[cloud].parts.firewall, clouds[cloud].parts.staticIp]) {
                 assert.strictEqual(ofType(type).length, 1, `one ${type}`);
             }
             assert.strictEqual(ofType("openclaw:index:Deployment").length, 1);

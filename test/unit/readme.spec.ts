@@ -14,7 +14,7 @@ import { OPS_COMMANDS } from "../../ops/cli";
 const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
 const indexSource = fs.readFileSync(path.join(ROOT, "index.ts"), "utf8");
 
-const PROVIDER_NAMESPACES = ["hcloud", "digitalocean", "aws", "cloudflare"];
+const PROVIDER_NAMESPACES = [...CLOUD_NAMES.map((cloud) => clouds[cloud].config.namespace), "cloudflare"];
 
 /** The configuration reference, where the keys and outputs tables are. */
 const CONFIGURATION = DOC_FILES["docs/configuration.md"];
@@ -104,11 +104,10 @@ describe("the README matches the code", () => {
 
     describe("the cost table (docs/costs.md)", () => {
         const costs = DOC_FILES["docs/costs.md"];
-        const TITLES: Record<string, string> = { hetzner: "Hetzner", digitalocean: "DigitalOcean", aws: "AWS" };
 
         it("prices each cloud's default server type in its default region, with a source and a date", () => {
             for (const cloud of CLOUD_NAMES) {
-                const [row] = rowsStartingWith(costs, new RegExp(`^${TITLES[cloud]} \\(`));
+                const [row] = rowsStartingWith(costs, new RegExp(`^${clouds[cloud].title} \\(`));
                 assert.ok(row, `the cost table has a row for ${cloud}`);
                 const catalog = clouds[cloud].catalog;
                 const [where, server] = row.slice(2).split(" | ");
@@ -136,7 +135,7 @@ describe("the README matches the code", () => {
 
         it("gives, for each cloud, a command that reads today's price", () => {
             for (const cloud of CLOUD_NAMES) {
-                const [row] = rowsStartingWith(costs, new RegExp(`^${TITLES[cloud]} \\| \``));
+                const [row] = rowsStartingWith(costs, new RegExp(`^${clouds[cloud].title} \\| \``));
                 assert.ok(row, `the price commands cover ${cloud}`);
             }
         });

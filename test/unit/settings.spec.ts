@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import "../mocks";
 import { DEFAULTS, parseSettings, Settings } from "../../components/settings";
+import { CLOUD_NAMES } from "../../providers";
 import { assertOneProblem as assertOne, problemsOf as configProblems } from "../configProblems";
 import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, stackFileConfig, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 import { valueOf } from "../mocks";
@@ -97,8 +98,8 @@ describe("settings", () => {
 
     describe("a bad value fails with one sentence naming the key, the value and what is accepted", () => {
         const cases: [string, Record<string, string | undefined>, string[]][] = [
-            ["unknown cloud", { "openclaw:cloud": "linode" }, ["openclaw:cloud", '"linode"', "hetzner, digitalocean, aws"]],
-            ["missing cloud", { "openclaw:cloud": undefined }, ["openclaw:cloud is not set", "hetzner, digitalocean, aws"]],
+            ["unknown cloud", { "openclaw:cloud": "examplecloud" }, ["openclaw:cloud", '"examplecloud"', CLOUD_NAMES.join(", ")]],
+            ["missing cloud", { "openclaw:cloud": undefined }, ["openclaw:cloud is not set", CLOUD_NAMES.join(", ")]],
             ["malformed CIDR", { "openclaw:adminCidrs": '["203.0.113.300/32"]' }, ["openclaw:adminCidrs", '"203.0.113.300/32"', "CIDR block"]],
             ["CIDR without prefix", { "openclaw:adminCidrs": '["203.0.113.7"]' }, ["openclaw:adminCidrs", '"203.0.113.7"', "address/prefix"]],
             ["CIDR with host bits", { "openclaw:adminCidrs": '["10.1.2.3/8"]' }, ["openclaw:adminCidrs", "10.0.0.0/8"]],
