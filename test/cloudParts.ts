@@ -10,6 +10,17 @@ export function userDataOf(cloud: CloudName, server: Record<string, any>): strin
     return clouds[cloud].userDataOf(server);
 }
 
+/**
+ * A server's registered inputs with its user data as plain text under `userData`, wherever and
+ * however (plain or base64) the cloud keeps it: what the tests compare and mask the deploy key in.
+ */
+export function serverInputs(cloud: CloudName, server: Record<string, any>): Record<string, any> {
+    const userData = clouds[cloud].userDataOf(server);
+    if (typeof userData !== "string") return server;
+    const forms = [userData, Buffer.from(userData, "utf8").toString("base64")];
+    return { ...JSON.parse(JSON.stringify(server, (_key, value) => (forms.includes(value) ? undefined : value))), userData };
+}
+
 /** The static IP the mocks give a cloud's server: the IPv4 address in its static IP's mock outputs. */
 export function mockStaticIp(cloud: CloudName): string {
     const outputs = clouds[cloud].mockOutputs[clouds[cloud].parts.staticIp]({}, "id", "name");

@@ -16,9 +16,11 @@ import { expectedSshd, pickSshd } from "../hardening";
 import { node24Env, openclaw } from "./openclaw";
 import { caddy, cloudInitSchema, dockerCompose, ok, shellcheckBash, systemdAnalyzeVerify, tempDir } from "./tools";
 import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
+import { CLOUD_NAMES, clouds } from "../../providers";
 
 /** Credentials of any cloud, and Pulumi's own settings: synth must need none of them. */
-const CREDENTIALS = /^(AWS_|PULUMI_|HCLOUD_|DIGITALOCEAN_|CLOUDFLARE_)/;
+/** Environment variables that could hold credentials: Pulumi's, Cloudflare's and each cloud provider's (named after its config namespace). */
+const CREDENTIALS = new RegExp(`^(PULUMI_|CLOUDFLARE_|${CLOUD_NAMES.map((cloud) => `${clouds[cloud].config.namespace.toUpperCase()}_`).join("|")})`);
 
 interface SynthRun {
     readonly status: number | null;

@@ -8,7 +8,7 @@ import { renderUserData } from "../../cloud-init/userData";
 import { GATEWAYS } from "../../components/stack/gateways";
 import { CLOUD_NAMES, CloudName, clouds } from "../../providers";
 import { amiQueries } from "../../providers/aws";
-import { inboundRules, mockStaticIp, parts, userDataOf } from "../cloudParts";
+import { inboundRules, mockStaticIp, parts, serverInputs, userDataOf } from "../cloudParts";
 import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
 function settingsFor(cloud: CloudName, extra: ConfigMap = {}): Settings {
@@ -97,7 +97,7 @@ for (const cloud of CLOUD_NAMES) {
         });
 
         it("keeps the server when an app setting changes", async () => {
-            const before = single(parts[cloud].server).inputs;
+            const before = serverInputs(cloud, single(parts[cloud].server).inputs);
             const changed = settingsFor(cloud, {
                 ...extra,
                 "openclaw:llmApiKeys": JSON.stringify(TEST_LLM_KEYS),
@@ -106,7 +106,7 @@ for (const cloud of CLOUD_NAMES) {
                 "openclaw:openclawImage": "ghcr.io/openclaw/openclaw:2026.10.1",
             });
             const again = await deploy(changed);
-            const after = single(parts[cloud].server).inputs;
+            const after = serverInputs(cloud, single(parts[cloud].server).inputs);
             assert.deepStrictEqual({ ...after, userData: undefined }, { ...before, userData: undefined });
             // Same deploy key in this comparison, so the user data itself must match too.
             const rendered = (s: Settings, key: string) => renderUserData({ hostName: "openclaw-dev", host: s.host, deployPublicKey: key, tunnelPorts: GATEWAYS.map((gateway) => gateway.port) });
@@ -118,7 +118,7 @@ for (const cloud of CLOUD_NAMES) {
             // Each mock deployment makes its own deploy key: compare the servers without it.
             const withoutKey = async (d: OpenClawDeployment) => {
                 const key = (await valueOf(d.secrets.deployPublicKey)).trim();
-                return JSON.parse(JSON.stringify(single(parts[cloud].server).inputs).split(key).join("<deploy key>"));
+                return JSON.parse(JSON.stringify(serverInputs(cloud, single(parts[cloud].server).inputs)).split(key).join("<deploy key>"));
             };
             const server = await withoutKey(await deploy(settingsFor(cloud, extra)));
             const operatorKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILbppWoTAquXoD9ZO1dJWnhFt+rh4PwmyuRBhf64X42s ops@example.com";

@@ -4,6 +4,7 @@ import { generatedSecrets, named, ofType, recorded, resetMocks, settled, single,
 import { OpenClawDeployment } from "../../components/deployment";
 import { parseSettings, Settings } from "../../components/settings";
 import { CLOUD_NAMES, CloudName, clouds } from "../../providers";
+import { serverInputs } from "../cloudParts";
 import { ConfigMap, devConfigFor, rawConfig, HOST_STEP_NAMES, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 
 
@@ -116,10 +117,10 @@ describe("app settings never touch the server", () => {
             const masked = (text: string, deployPublicKey: string) =>
                 generatedSecrets.reduce((t, secret) => t.split(secret).join("<secret>"), text.split(deployPublicKey).join("<deploy key>"));
             const snapshot = (deployPublicKey: string) => ({
-                server: masked(JSON.stringify(single(clouds[cloud].parts.server).inputs), deployPublicKey),
+                server: masked(JSON.stringify(serverInputs(cloud, single(clouds[cloud].parts.server).inputs)), deployPublicKey),
                 others: recorded
                     .filter((r) => !r.type.startsWith("command:") && !r.type.startsWith("random:") && !r.type.startsWith("tls:"))
-                    .map((r) => masked(JSON.stringify(r), deployPublicKey)),
+                    .map((r) => masked(JSON.stringify(r.type === clouds[cloud].parts.server ? { ...r, inputs: serverInputs(cloud, r.inputs) } : r), deployPublicKey)),
             });
             const before = snapshot((await deploy(settingsFor(cloud, base))).deployPublicKey);
             for (const [key, change] of changes) {

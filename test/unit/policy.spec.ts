@@ -457,7 +457,7 @@ describe("the program's resources pass every policy", () => {
                     // The checks had something to check: a server with user data, its firewall, the compose file, the bucket.
                     const types = resources.map((r) => r.type);
                     assert.ok(types.includes(FIREWALL(cloud)), "a firewall");
-                    assert.strictEqual(typeof resources.find((r) => r.type === SERVER(cloud))?.inputs.userData, "string", "a server with user data");
+                    assert.strictEqual(typeof clouds[cloud].userDataOf(resources.find((r) => r.type === SERVER(cloud))?.inputs ?? {}), "string", "a server with user data");
                     assert.ok(resources.some((r) => r.name === "openclaw-compose-file" && /^services:/m.test(r.inputs.stdin)), "the compose file");
                     assert.ok(types.includes(store === "s3" ? BUCKET : "cloudflare:index/r2Bucket:R2Bucket"), "the state bucket");
                     assertPasses(runPack(asPackInput(resources)));
