@@ -6,7 +6,7 @@ import { ageIdentity } from "../components/stack/ageIdentity";
 import { renderIngressSources } from "../components/stack/hostFirewall";
 import { BackupTarget, BucketEndpoint, renderMaintenanceConfig, renderMaintenanceSecrets } from "../components/stack/maintenance";
 import { containersFor, IngressStepsInput, MaintenanceStepsInput } from "../components/stack/steps";
-import { CloudName } from "../providers";
+import { CloudName, clouds } from "../providers";
 
 export const ROOT = path.join(__dirname, "..");
 
@@ -50,10 +50,16 @@ export function devConfigFor(cloud: CloudName, extra: ConfigMap = {}): ConfigMap
     return {
         ...config,
         "openclaw:cloud": cloud,
-        ...(cloud === "aws" ? { "aws:region": "eu-central-1" } : {}),
+        // A cloud whose region is its provider's own config gets that key, with the catalog's example.
+        ...providerRegion(cloud),
         "openclaw:llmApiKeys": JSON.stringify({ ANTHROPIC_API_KEY: TEST_LLM_KEYS.ANTHROPIC_API_KEY }),
         ...extra,
     };
+}
+
+function providerRegion(cloud: CloudName): ConfigMap {
+    const { region } = clouds[cloud].catalog;
+    return region.from === "provider" ? { [region.key]: region.example } : {};
 }
 
 /** A Tailscale auth key of the right shape; it joins no tailnet. */
