@@ -415,21 +415,21 @@ function readIngress(r: Reader, accountId: string | undefined): IngressSettings 
         r.hiddenProblem("tailscaleAuthKey", "it must be a Tailscale auth key starting with tskey-");
     }
 
-    if (r.problems.length > reported) return undefined;
+    // Every problem is said before anything is built, so a variant is built only from a clean read.
+    const clean = r.problems.length === reported;
     const access = accountId !== undefined && accessEmails.length > 0 ? { access: { accountId, emails: accessEmails.map((e) => e.toLowerCase()) } } : {};
     switch (mode) {
         case "tunnel":
-            return domain !== undefined && zoneId !== undefined && accountId !== undefined ? { mode, domain, zoneId, accountId, ...access } : undefined;
+            return clean && domain !== undefined && zoneId !== undefined && accountId !== undefined ? { mode, domain, zoneId, accountId, ...access } : undefined;
         case "caddy":
-            return domain !== undefined && zoneId !== undefined ? { mode, domain, zoneId, ...access } : undefined;
+            return clean && domain !== undefined && zoneId !== undefined ? { mode, domain, zoneId, ...access } : undefined;
         case "tailscale":
-            if (tailscaleAuthKey === undefined) {
+            if (tailscaleAuthKey === undefined && !r.has("tailscaleAuthKey")) {
                 r.problems.push(`${PROJECT}:tailscaleAuthKey is not set; ingress tailscale needs an auth key (pulumi config set --secret tailscaleAuthKey tskey-...).`);
-                return undefined;
             }
-            return { mode, authKey: pulumi.secret(tailscaleAuthKey) };
+            return clean && tailscaleAuthKey !== undefined ? { mode, authKey: pulumi.secret(tailscaleAuthKey) } : undefined;
         case "none":
-            return { mode };
+            return clean ? { mode } : undefined;
     }
 }
 

@@ -258,4 +258,10 @@ describe("settings", () => {
         assert.strictEqual(problems.length, 3, JSON.stringify(problems));
         assert.throws(() => parse(valid({ "openclaw:sshPort": "70000" })), /The stack configuration is not valid:\n  - openclaw:sshPort/);
     });
+
+    it("reports a mode's missing setting beside the other ingress problems (ingress tailscale without its key, and a bad domain)", () => {
+        const problems = problemsOf(valid({ "openclaw:ingress": "tailscale", "openclaw:domain": "not a host" }), SECRET_KEYS.filter((key) => key !== "openclaw:tailscaleAuthKey"));
+        assert.ok(problems.some((p) => p.startsWith("openclaw:domain is \"not a host\"")), JSON.stringify(problems));
+        assert.ok(problems.some((p) => p.startsWith("openclaw:tailscaleAuthKey is not set")), JSON.stringify(problems));
+    });
 });
