@@ -240,7 +240,8 @@ export function parseSettings(raw: RawConfig): Settings {
     const catalog = cloud ? clouds[cloud].catalog : undefined;
 
     const host = readHost(r, cloud);
-    const cloudflareAccountId = readCloudflareAccountId(r);
+    // Read once: the tunnel, Cloudflare Access and an R2 bucket all live in that account.
+    const cloudflareAccountId = r.cloudflareId("cloudflareAccountId");
     const ingress = readIngress(r, cloudflareAccountId);
     const app = readApp(r);
     const backups = readBackups(r, cloud, cloudflareAccountId);
@@ -364,11 +365,6 @@ function readAdminCidrs(r: Reader, allowSshFromAnywhere: boolean | undefined, ip
         if (!canonical.includes(parsed.cidr.text)) canonical.push(parsed.cidr.text);
     }
     return canonical;
-}
-
-/** `cloudflareAccountId`, read once: the tunnel, Cloudflare Access and an R2 bucket all live in that account. */
-function readCloudflareAccountId(r: Reader): string | undefined {
-    return r.cloudflareId("cloudflareAccountId");
 }
 
 /** The sentence for a missing account id, unless the key is set (then its own problem was said). */

@@ -2,8 +2,8 @@
 // operational check: no public hardening baseline has a control for it). A problem is logged to
 // the journal, fails the unit (so `systemctl --failed` shows it) and is sent to the alert targets
 // once per cooldown. Static, like `openclaw-backup`: what differs per stack comes from the
-// maintenance config and secrets. The script is
-// openclaw-watchdog.sh; this module gives it its header of paths and limits.
+// maintenance config and secrets. The script is openclaw-watchdog.sh; this module gives it its
+// header of paths and limits.
 import { readScriptFile } from "../../cloud-init/scriptFile";
 import { MAINTENANCE_FILES, MAINTENANCE_UNITS } from "./layout";
 
