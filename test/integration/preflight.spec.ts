@@ -1,0 +1,102 @@
+// openclaw-preflight, run by bash as the host would run it, with stand-ins for what it asks the
+// host (`id`, `sudo`, `ss`, `dpkg-query` and a `docker` on PATH) and an os-release of the test's:
+// each refusal is one sentence naming what was found and what to do, and every refusal is said.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderPreflight } from "../../cloud-init/preflight";
+import type { DockerSource } from "../../cloud-init/docker";
+
+interface Host {
+    /** `ID-VERSION_ID` of the os-release. */
+    readonly os?: string;
+    /** The first login: root, or a user with or without passwordless sudo. */
+    readonly login?: "root" | "sudoer" | "plain";
+    /** Listening ports and the process on each, e.g. { 80: "nginx" }. */
+    readonly listening?: Readonly<Record<number, string>>;
+    /** Where `docker` came from: a package's name, "no package" (a snap or a binary), or absent. */
+    readonly docker?: string;
+}
+
+function run(host: Host, dockerSource: DockerSource = "docker") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-preflight-"));
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    const [id, version] = (host.os ?? "debian-13").split("-");
+    fs.writeFileSync(path.join(dir, "os-release"), `ID=${id}\nVERSION_ID="${version}"\n`);
+    const login = host.login ?? "root";
+    stub("id", `case "$1" in -u) echo ${login === "root" ? 0 : 1000} ;; -un) echo ${login === "root" ? "root" : "debian"} ;; *) exit 2 ;; esac`);
+    stub("sudo", login === "sudoer" ? 'exec "${@:2}"' : "exit 1");
+    const listening = Object.entries(host.listening ?? {});
+    stub(
+        "ss",
+        `port=\${*: -1}; port=\${port##*:}
+case $port in
+${listening.map(([port, process]) => `    ${port}) printf 'LISTEN 0 128 0.0.0.0:${port} 0.0.0.0:*%s\\n' "$([[ $1 == *p* ]] && echo ' users:(("${process}",pid=42,fd=3))')" ;;`).join("\n")}
+    *) ;;
+esac`,
+    );
+    if (host.docker !== undefined) {
+        stub("docker", "exit 0");
+        stub("dpkg-query", host.docker === "no package" ? "exit 1" : `echo "${host.docker}: $2"`);
+    } else {
+        stub("dpkg-query", "exit 1");
+    }
+    const script = path.join(dir, "openclaw-preflight");
+    fs.writeFileSync(script, renderPreflight({ ports: [9922, 18789, 80, 443], dockerSource, osRelease: path.join(dir, "os-release") }), { mode: 0o755 });
+    const result = spawnSync("/bin/bash", [script], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { status: result.status, stdout: result.stdout, sentences: result.stderr.split("\n").filter(Boolean) };
+}
+
+describe("openclaw-preflight: what it refuses on a server the program did not create, before changing anything", () => {
+    it("passes a Debian 13 server, logged in as root, with sshd alone on the SSH port and no Docker yet", () => {
+        const result = run({ listening: { 9922: "sshd" } });
+        assert.strictEqual(result.status, 0, result.sentences.join("\n"));
+        assert.strictEqual(result.stdout.trim(), "openclaw-preflight: debian-13; logged in as root; ports 9922 18789 80 443 free; Docker not installed yet");
+    });
+
+    it("passes Debian 12 and Ubuntu 24.04, and a first login with passwordless sudo", () => {
+        for (const os of ["debian-12", "ubuntu-24.04"]) {
+            const result = run({ os, login: "sudoer" });
+            assert.strictEqual(result.status, 0, os);
+            assert.match(result.stdout, new RegExp(`^openclaw-preflight: ${os}; logged in as debian, with passwordless sudo;`));
+        }
+    });
+
+    it("refuses another OS, naming it and the ones it supports", () => {
+        const result = run({ os: "centos-9" });
+        assert.strictEqual(result.status, 1);
+        assert.deepStrictEqual(result.sentences, ["openclaw-preflight: this server runs centos-9; the hardening supports only debian-13 debian-12 ubuntu-24.04: use a server with one of them."]);
+    });
+
+    it("refuses a first login that is not root and has no passwordless sudo", () => {
+        assert.deepStrictEqual(run({ login: "plain" }).sentences, [
+            "openclaw-preflight: the first login, debian, is not root and has no passwordless sudo: log in as root, or give debian passwordless sudo.",
+        ]);
+    });
+
+    it("refuses a port the stack needs that something else holds, naming the process", () => {
+        assert.deepStrictEqual(run({ listening: { 80: "nginx" } }).sentences, [
+            "openclaw-preflight: port 80 is already in use by nginx; the stack needs it: stop that service, or use a server without it.",
+        ]);
+    });
+
+    it("refuses a Docker that no package installed, or one from the other source, saying what to do", () => {
+        assert.match(run({ docker: "no package" }).sentences[0], /^openclaw-preflight: Docker at \S+\/docker was not installed from a Debian package \(a snap or a static binary\); remove it/);
+        assert.deepStrictEqual(run({ docker: "docker.io" }).sentences, [
+            "openclaw-preflight: Docker here comes from the docker.io package, not Docker's repository: set dockerSource to distro, or remove docker.io (apt-get purge docker.io) and run pulumi up again.",
+        ]);
+        assert.deepStrictEqual(run({ docker: "docker.io" }, "distro").status, 0);
+        assert.strictEqual(run({ docker: "docker-ce-cli" }).status, 0);
+    });
+
+    it("says every problem at once", () => {
+        const result = run({ os: "debian-11", login: "plain", listening: { 443: "apache2" }, docker: "no package" });
+        assert.strictEqual(result.status, 1);
+        assert.strictEqual(result.sentences.length, 4, result.sentences.join("\n"));
+    });
+});
