@@ -6,6 +6,8 @@ import { stackConfig } from "./components/stackConfig";
 const deployment = new OpenClawDeployment("openclaw", { settings: parseSettings(stackConfig()) });
 
 export const cloud = deployment.cloud;
+/** What filters inbound traffic to the server: on an existing server, UFW alone. */
+export const firewall = deployment.firewall;
 export const serverIp = deployment.serverIp;
 export const sshCommand = deployment.sshCommand;
 export const gatewayUrl = deployment.gatewayUrl;

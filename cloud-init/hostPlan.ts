@@ -46,6 +46,8 @@ export interface PlannedFile {
 
 export interface HostPlan {
     readonly hostName: string;
+    /** The settings it was made from (sshd answers on `sshPort` once the hardening script ran). */
+    readonly hardening: HostHardening;
     /** The one user that may log in: key only, passwordless sudo (the deploy steps run docker and systemctl through it). */
     readonly deployUser: {
         readonly name: string;
@@ -67,6 +69,7 @@ export function hostPlan(input: HostPlanInput): HostPlan {
     const { host } = input;
     return {
         hostName: input.hostName,
+        hardening: host,
         deployUser: {
             name: DEPLOY_USER,
             gecos: "OpenClaw deploy",

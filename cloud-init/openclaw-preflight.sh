@@ -5,7 +5,7 @@
 # Managed by the openclaw Pulumi program: checks that this server can be hardened safely.
 set -euo pipefail
 
-readonly OS_RELEASE ACCEPTED_OS PORTS DOCKER_SOURCE
+readonly OS_RELEASE ACCEPTED_OS OS_IMAGE MEMINFO SERVER_TYPE MIN_CPUS MIN_MEMORY_MIB PORTS DOCKER_SOURCE
 
 problems=()
 refuse() { problems+=("$*"); }
@@ -14,9 +14,24 @@ refuse() { problems+=("$*"); }
 # shellcheck source=/dev/null
 os=$(. "$OS_RELEASE" && printf '%s-%s' "${ID:-unknown}" "${VERSION_ID:-unknown}")
 case " $ACCEPTED_OS " in
-    *" $os "*) ;;
+    *" $os "*)
+        if [ "$os" != "$OS_IMAGE" ]; then
+            refuse "this server runs $os, but osImage is $OS_IMAGE, which the hardening (Docker's packages among it) is rendered for: set osImage to $os"
+        fi
+        ;;
     *) refuse "this server runs $os; the hardening supports only $ACCEPTED_OS: use a server with one of them" ;;
 esac
+
+## The size the stack's container limits were computed for (serverType): x86-64 only, as on the clouds.
+arch=$(uname -m)
+cpus=$(nproc)
+memory_mib=$(( $(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' "$MEMINFO") / 1024 ))
+## A kernel keeps some memory for itself: a 4 GB server reports a little less than 4096 MiB.
+if [ "$arch" != x86_64 ]; then
+    refuse "this server is $arch; the stack is built and tested for x86_64 only: use an x86-64 server"
+elif [ "$cpus" -lt "$MIN_CPUS" ] || [ "$memory_mib" -lt $(( MIN_MEMORY_MIB * 9 / 10 )) ]; then
+    refuse "this server has $cpus CPUs and $memory_mib MiB of memory, less than serverType $SERVER_TYPE ($MIN_CPUS CPUs, $MIN_MEMORY_MIB MiB) that the containers' limits are sized for: set serverType to a size this server has"
+fi
 
 ## The first login must be able to become root without a password: the hardening runs as root.
 if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then
@@ -40,11 +55,19 @@ if command -v docker >/dev/null 2>&1; then
         refuse "Docker at $docker_path was not installed from a Debian package (a snap or a static binary); remove it (snap remove docker, or delete the binary) and run pulumi up again"
     else
         package=${owner%%:*}
-        case "$DOCKER_SOURCE:$package" in
-            docker:docker-ce-cli | distro:docker.io | distro:docker-cli) docker_state="from $package" ;;
-            docker:*) refuse "Docker here comes from the $package package, not Docker's repository: set dockerSource to distro, or remove $package (apt-get purge $package) and run pulumi up again" ;;
-            distro:*) refuse "Docker here comes from the $package package, not the distribution's: set dockerSource to docker, or remove $package (apt-get purge $package) and run pulumi up again" ;;
+        ## Debian 13 splits the distribution's docker.io: the docker command is in docker-cli.
+        case "$package" in
+            docker-ce-cli) source=docker from="Docker's repository (docker-ce-cli)" purge="docker-ce docker-ce-cli containerd.io" ;;
+            docker.io | docker-cli) source=distro from="the distribution's docker.io ($package)" purge="docker.io docker-cli" ;;
+            *) source="" from="the $package package" purge=$package ;;
         esac
+        if [ "$source" = "$DOCKER_SOURCE" ]; then
+            docker_state="from $package"
+        elif [ -n "$source" ]; then
+            refuse "Docker here comes from $from, but dockerSource is $DOCKER_SOURCE: set dockerSource to $source, or remove it (apt-get purge $purge) and run pulumi up again"
+        else
+            refuse "Docker here comes from $from, which the stack does not use: remove it (apt-get purge $purge) and run pulumi up again"
+        fi
     fi
 fi
 
@@ -54,4 +77,4 @@ if [ "${#problems[@]}" -gt 0 ]; then
 fi
 login="logged in as $(id -un)"
 [ "$(id -u)" = 0 ] || login="$login, with passwordless sudo"
-echo "openclaw-preflight: $os; $login; ports $PORTS free; Docker $docker_state"
+echo "openclaw-preflight: $os on $arch, $cpus CPUs, $memory_mib MiB; $login; ports $PORTS free; Docker $docker_state"

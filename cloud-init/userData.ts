@@ -1,5 +1,5 @@
 import * as YAML from "yaml";
-import { hostPlan, HostPlanInput } from "./hostPlan";
+import { HostPlan, hostPlan, HostPlanInput } from "./hostPlan";
 
 export type { HostHardening } from "./hostPlan";
 
@@ -13,7 +13,11 @@ export type UserDataInput = HostPlanInput;
  * configuration.
  */
 export function renderUserData(input: UserDataInput): string {
-    const plan = hostPlan(input);
+    return renderCloudConfig(hostPlan(input));
+}
+
+/** The plan's `#cloud-config` rendering. */
+export function renderCloudConfig(plan: HostPlan): string {
     const user = plan.deployUser;
     const config = {
         hostname: plan.hostName,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { clouds } from "../providers";
+import { targets } from "../providers";
 import { CloudflareIngress, cloudflareInboundRules, cloudflareOriginRanges } from "./cloudflareIngress";
 import { HardenedHost } from "./hardenedHost";
 import { OpenClawStack, StackBackups } from "./openclawStack";
@@ -25,6 +25,8 @@ export function defaultHostName(stack: string): string {
 /** The whole deployment: secrets, a hardened host on the chosen cloud, then the container stack on it. */
 export class OpenClawDeployment extends pulumi.ComponentResource {
     readonly cloud: string;
+    /** What filters inbound traffic to the server: a cloud firewall and UFW, or UFW alone. */
+    readonly firewall: string;
     readonly serverIp: pulumi.Output<string>;
     readonly sshCommand: pulumi.Output<string>;
     /** Where the Control UI opens: the public domain, the tailnet name, or the local end of an SSH tunnel. */
@@ -57,7 +59,7 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
         this.host = new HardenedHost(
             name,
             {
-                provider: clouds[settings.cloud],
+                provider: targets[settings.cloud],
                 host: settings.host,
                 hostName,
                 protect: settings.protect,
@@ -114,6 +116,7 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
         );
 
         this.cloud = settings.cloud;
+        this.firewall = targets[settings.cloud].inboundFilter;
         this.gatewayUrl = this.stack.gatewayUrl;
         this.tunnelId = this.cloudflare?.tunnelId;
         this.serverIp = this.host.publicIp;

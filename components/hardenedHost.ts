@@ -1,8 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { DEPLOY_USER } from "../cloud-init/paths";
-import { renderUserData } from "../cloud-init/userData";
-import { CloudProvider, InboundRule } from "../providers";
+import { hostPlan } from "../cloud-init/hostPlan";
+import { renderCloudConfig } from "../cloud-init/userData";
+import { HostProvider, InboundRule } from "../providers";
 import { deployCommand, DeployStep } from "./deployStep";
 import { hostAccessScript, renderAuthorizedKeys } from "./hostAccess";
 import { hostReadyScript } from "./hostReady";
@@ -10,8 +11,8 @@ import { HostSettings } from "./settings";
 import { GATEWAYS } from "./stack/gateways";
 
 export interface HardenedHostArgs {
-    /** The cloud that runs the server (from `providers/`). */
-    readonly provider: CloudProvider;
+    /** Where the server comes from (from `providers/`): a cloud, or the operator's own. */
+    readonly provider: HostProvider;
     /** The validated host settings. */
     readonly host: HostSettings;
     /** Host name the server gives itself. */
@@ -57,9 +58,9 @@ export class HardenedHost extends pulumi.ComponentResource {
         super("openclaw:index:HardenedHost", name, {}, opts);
         const { host } = args;
 
-        this.userData = pulumi.output(args.deployKey.publicKey).apply((deployPublicKey) =>
-            renderUserData({ hostName: args.hostName, host, deployPublicKey, tunnelPorts: GATEWAYS.map((gateway) => gateway.port) }),
-        );
+        const tunnelPorts = GATEWAYS.map((gateway) => gateway.port);
+        const plan = pulumi.output(args.deployKey.publicKey).apply((deployPublicKey) => hostPlan({ hostName: args.hostName, host, deployPublicKey, tunnelPorts }));
+        this.userData = plan.apply(renderCloudConfig);
 
         const provisioned = args.provider.createHost(
             {
@@ -67,8 +68,12 @@ export class HardenedHost extends pulumi.ComponentResource {
                 region: host.region,
                 serverType: host.serverType,
                 osImage: host.osImage,
+                plan,
                 userData: this.userData,
                 deployPublicKey: args.deployKey.publicKey,
+                deployPrivateKey: args.deployKey.privateKey,
+                stackPorts: [host.sshPort, ...tunnelPorts, 80, 443],
+                existingServer: host.existingServer,
                 inboundRules: [sshInboundRule(host), ...(args.extraInboundRules ?? [])],
                 ipv6: host.ipv6,
                 protect: args.protect,
@@ -94,7 +99,7 @@ export class HardenedHost extends pulumi.ComponentResource {
 
         this.accessStep = {
             name: "host-access",
-            script: hostAccessScript(host),
+            script: hostAccessScript(host, args.provider.hasCloudFirewall ? undefined : host.adminCidrs),
             stdin: pulumi.output(args.deployKey.publicKey).apply((key) => renderAuthorizedKeys(key, host.sshPublicKeys)),
             triggers: [provisioned.serverId],
         };

@@ -1,4 +1,4 @@
-import { SSH_RULE_COMMENT } from "../cloud-init/firewall";
+import { FIRST_LOGIN_RULE_COMMENT, SSH_RULE_COMMENT } from "../cloud-init/firewall";
 import { DEPLOY_USER, HOST_PATHS } from "../cloud-init/paths";
 import { renderUnattendedUpgrades } from "../cloud-init/upgrades";
 import type { HostSettings } from "./settings";
@@ -18,7 +18,7 @@ export function renderAuthorizedKeys(deployPublicKey: string, operatorKeys: read
  * A host from an earlier version also gets UFW's one SSH rule, added before its per-source rules
  * are removed, so the connection doing it is allowed throughout.
  */
-export function hostAccessScript(access: Pick<HostSettings, "autoRebootTime" | "sshPort">): string {
+export function hostAccessScript(access: Pick<HostSettings, "autoRebootTime" | "sshPort">, sshSources?: readonly string[]): string {
     const keys = `/home/${DEPLOY_USER}/.ssh/authorized_keys`;
     const marker = "OPENCLAW_UPGRADES_END";
     return `set -euo pipefail
@@ -46,7 +46,12 @@ if ! apt-config dump | grep -qxF 'Unattended-Upgrade::Automatic-Reboot-Time "${a
 fi
 echo "unattended upgrades may reboot at ${access.autoRebootTime}"
 
-sudo ufw allow proto tcp to any port ${access.sshPort} comment '${SSH_RULE_COMMENT}' >/dev/null
+${sshSources === undefined ? cloudFilteredSsh(access.sshPort) : ufwFilteredSsh(access.sshPort, sshSources)}`;
+}
+
+/** Behind a cloud firewall: UFW's one SSH rule, in place of an earlier version's per-source rules. */
+function cloudFilteredSsh(sshPort: number): string {
+    return `sudo ufw allow proto tcp to any port ${sshPort} comment '${SSH_RULE_COMMENT}' >/dev/null
 while IFS= read -r rule; do
     rule=\${rule#ufw }
     rule=\${rule% comment *}
@@ -54,5 +59,46 @@ while IFS= read -r rule; do
     sudo ufw delete $rule >/dev/null
     echo "ufw: removed the earlier SSH rule: $rule"
 done < <(sudo ufw show added | grep -E "^ufw (allow|limit) .* comment '(${EARLIER_SSH_RULE_COMMENTS.join("|")})'$" || true)
+`;
+}
+
+/** The comment on each SSH rule UFW holds for a source of `adminCidrs` (a server without a cloud firewall). */
+export const ADMIN_SSH_RULE_COMMENT = "ssh from adminCidrs";
+
+/**
+ * No cloud firewall in front (an existing server): UFW admits SSH from `sources` alone. It refuses
+ * a list without the address this very deploy comes from, which would lock it out; the new rules go
+ * in before any other SSH rule goes, so the connection doing it is allowed throughout.
+ */
+function ufwFilteredSsh(sshPort: number, sources: readonly string[]): string {
+    const managed = [SSH_RULE_COMMENT, ADMIN_SSH_RULE_COMMENT, FIRST_LOGIN_RULE_COMMENT, ...EARLIER_SSH_RULE_COMMENTS];
+    return `sources=(${sources.join(" ")})
+from=\${SSH_CONNECTION%% *}
+if ! python3 - "$from" "\${sources[@]}" <<'OPENCLAW_IN_SOURCES'
+import ipaddress, sys
+address = ipaddress.ip_address(sys.argv[1])
+sys.exit(0 if any(address in ipaddress.ip_network(block) for block in sys.argv[2:]) else 1)
+OPENCLAW_IN_SOURCES
+then
+    echo "host-access: adminCidrs (\${sources[*]}) does not include $from, the address this deploy connects from; UFW was left as it was, so that it does not lock this deploy out: add that address to adminCidrs" >&2
+    exit 1
+fi
+for source in "\${sources[@]}"; do
+    sudo ufw allow proto tcp from "$source" to any port ${sshPort} comment '${ADMIN_SSH_RULE_COMMENT}' >/dev/null
+done
+# UFW prints a single address without its /32 or /128.
+kept=" $(printf '%s ' "\${sources[@]}" | sed -E 's#/(32|128) # #g')"
+while IFS= read -r rule; do
+    source=$(sed -nE 's/.* from ([^ ]+) .*/\\1/p' <<<"$rule")
+    if [[ $rule == *"comment '${ADMIN_SSH_RULE_COMMENT}'" && -n $source && $kept == *" $source "* ]]; then
+        continue
+    fi
+    rule=\${rule#ufw }
+    rule=\${rule% comment *}
+    # shellcheck disable=SC2086 # UFW's own words for the rule, split as it printed them
+    sudo ufw delete $rule >/dev/null
+    echo "ufw: removed the SSH rule: $rule"
+done < <(sudo ufw show added | grep -E "^ufw (allow|limit) .* comment '(${managed.join("|")})'$" || true)
+echo "ufw: SSH on port ${sshPort} from \${sources[*]} only"
 `;
 }

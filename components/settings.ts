@@ -2,7 +2,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { DOCKER_SOURCES, DockerSource } from "../cloud-init/docker";
 import { imageReferenceProblem } from "../policy/imageReference";
-import { CLOUD_NAMES, CloudName, clouds, OS_IMAGES, OsImage, providerConfig, ServerSize } from "../providers";
+import { CLOUD_NAMES, clouds, ExistingServer, OS_IMAGES, OsImage, providerConfig, ServerSize, TARGET_NAMES, TargetName, targets } from "../providers";
 import { isWorldOpen, parseCidr } from "./cidr";
 import { calendarProblem } from "./calendar";
 import { abbreviate, ConfigReader, InvalidConfigError, nearestKey, RawConfig } from "./configReader";
@@ -54,6 +54,8 @@ export interface HostSettings {
     readonly ipv6: boolean;
     /** Local time (HH:MM) at which unattended upgrades may reboot the host. */
     readonly autoRebootTime: string;
+    /** `cloud: existing` only: the operator's server and how the program first logs in to it. */
+    readonly existingServer?: ExistingServer;
 }
 
 /** Cloudflare Access in front of the public host name: only these emails get through. */
@@ -126,7 +128,7 @@ export interface AlertSettings {
 
 /** The whole config contract, validated. Built once, at the entry, by `parseSettings`. */
 export interface Settings {
-    readonly cloud: CloudName;
+    readonly cloud: TargetName;
     readonly host: HostSettings;
     readonly ingress: IngressSettings;
     readonly app: AppSettings;
@@ -193,7 +195,7 @@ export const CONFIG_KEYS = [
     "dockerSource", "ipv6", "autoRebootTime", "ingress", "domain", "cloudflareAccountId", "cloudflareZoneId",
     "cloudflareAccessEmails", "openclawImage", "llmApiKeys", "models", "defaultModel", "egressDomains",
     "telegramBotToken", "tailscaleAuthKey", "stateStore", "backupSchedule", "backupRetentionDays", "alertWebhookUrl",
-    "alertTelegramChatId", "secretsRotation", "protect",
+    "alertTelegramChatId", "secretsRotation", "protect", "serverAddress", "firstLoginUser", "firstLoginPort", "firstLoginKey",
 ] as const;
 
 /** Provider settings people put in our namespace, and where they belong. */
@@ -236,8 +238,8 @@ export function parseSettings(raw: RawConfig): Settings {
     r.refuseUnknownKeys(CONFIG_KEYS, PROVIDER_SETTINGS_HERE);
     refuseOurKeysElsewhere(r);
 
-    const cloud = r.oneOf("cloud", CLOUD_NAMES, undefined);
-    const catalog = cloud ? clouds[cloud].catalog : undefined;
+    const cloud = r.oneOf("cloud", TARGET_NAMES, undefined);
+    const catalog = cloud ? targets[cloud].catalog : undefined;
 
     const host = readHost(r, cloud);
     // Read once: the tunnel, Cloudflare Access and an R2 bucket all live in that account.
@@ -258,8 +260,8 @@ export function parseSettings(raw: RawConfig): Settings {
     return { cloud, host: host as HostSettings, ingress, app, backups, alerts, secretsRotation, protect };
 }
 
-function readHost(r: Reader, cloud: CloudName | undefined): Partial<HostSettings> {
-    const catalog = cloud ? clouds[cloud].catalog : undefined;
+function readHost(r: Reader, cloud: TargetName | undefined): Partial<HostSettings> {
+    const catalog = cloud ? targets[cloud].catalog : undefined;
 
     const region = readRegion(r, cloud);
     const serverType = catalog
@@ -307,12 +309,50 @@ function readHost(r: Reader, cloud: CloudName | undefined): Partial<HostSettings
         dockerSource,
         ipv6,
         autoRebootTime,
+        existingServer: readExistingServer(r, cloud),
     };
 }
 
-function readRegion(r: Reader, cloud: CloudName | undefined): string | undefined {
+const EXISTING_SERVER_KEYS = ["serverAddress", "firstLoginUser", "firstLoginPort", "firstLoginKey"] as const;
+const HOST_ADDRESS = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const LOGIN_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** The server and first login of `cloud: existing`; those keys anywhere else are a mistake. */
+function readExistingServer(r: Reader, cloud: TargetName | undefined): ExistingServer | undefined {
+    if (cloud !== "existing") {
+        for (const key of EXISTING_SERVER_KEYS.filter((k) => r.has(k))) {
+            r.problems.push(`${PROJECT}:${key} is set, but only cloud existing uses it; remove it (\`pulumi config rm ${key}\`) or set cloud to existing.`);
+        }
+        return undefined;
+    }
+    const address = r.string("serverAddress", undefined);
+    if (address === undefined) {
+        r.problems.push(`${PROJECT}:serverAddress is not set; cloud existing needs your server's public IPv4 address or DNS name (pulumi config set serverAddress 203.0.113.10).`);
+    } else if (!HOST_ADDRESS.test(address) && !parseCidr(address).ok) {
+        r.problem("serverAddress", address, "it must be the server's IPv4 address or DNS name, such as 203.0.113.10 or vps.example.com");
+    }
+    const user = r.string("firstLoginUser", "root") ?? "root";
+    if (!LOGIN_NAME.test(user)) r.problem("firstLoginUser", user, "it must be a login name such as root or debian");
+    const port = r.integer("firstLoginPort", 22) ?? 22;
+    if (port < 1 || port > 65535) r.problem("firstLoginPort", String(port), "it must be a port from 1 to 65535");
+    const key = r.secretString("firstLoginKey");
+    if (key === undefined) {
+        r.problems.push(`${PROJECT}:firstLoginKey is not set; cloud existing logs in once with the private key of ${user} (pulumi config set --secret firstLoginKey < ~/.ssh/id_ed25519).`);
+    } else if (!/^-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----\n[\s\S]+\n-----END \1 PRIVATE KEY-----$/.test(key)) {
+        r.hiddenProblem("firstLoginKey", "it must be an unencrypted OpenSSH private key, the whole file from -----BEGIN to -----END");
+    }
+    if (address === undefined || key === undefined) return undefined;
+    return { address, user, port, privateKey: pulumi.secret(key) };
+}
+
+function readRegion(r: Reader, cloud: TargetName | undefined): string | undefined {
     if (!cloud) return undefined;
-    const region = clouds[cloud].catalog.region;
+    const region = targets[cloud].catalog.region;
+    if (region.from === "none") {
+        const ours = r.string("region", undefined);
+        if (ours !== undefined) r.problem("region", ours, `cloud ${cloud} has no region: the server is where it is; remove it (\`pulumi config rm region\`)`);
+        return "";
+    }
     if (region.from === "program") {
         return r.oneOf("region", region.accepted, region.default);
     }
@@ -551,8 +591,8 @@ function readModels(r: Reader, apiKeyEnvs: readonly string[]): ModelSettings[] {
 }
 
 /** Where, when and for how long backups go, or undefined when a problem was found (the parse then fails). */
-function readBackups(r: Reader, cloud: CloudName | undefined, cloudflareAccountId: string | undefined): BackupSettings | undefined {
-    const catalog = cloud === undefined ? undefined : clouds[cloud].catalog;
+function readBackups(r: Reader, cloud: TargetName | undefined, cloudflareAccountId: string | undefined): BackupSettings | undefined {
+    const catalog = cloud === undefined ? undefined : targets[cloud].catalog;
     const defaultStore: StateStore = cloudflareAccountId ? "r2" : (catalog?.defaultStateStore ?? "none");
     const stateStore = r.oneOf("stateStore", STATE_STORES, defaultStore) ?? defaultStore;
     const r2Account = stateStore === "r2" && requireAccountId(r, cloudflareAccountId, "stateStore r2 keeps backups in an R2 bucket of that account") ? cloudflareAccountId : undefined;

@@ -165,6 +165,8 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
 
 export const awsProvider: CloudProvider = {
     title: "AWS",
+    hasCloudFirewall: true,
+    inboundFilter: "the AWS security group, then UFW on the server",
     catalog: awsCatalog,
     config: providerConfig("aws", aws.config),
     parts: {

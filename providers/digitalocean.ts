@@ -91,6 +91,8 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
 
 export const digitaloceanProvider: CloudProvider = {
     title: "DigitalOcean",
+    hasCloudFirewall: true,
+    inboundFilter: "the DigitalOcean cloud firewall, then UFW on the server",
     catalog: digitaloceanCatalog,
     config: providerConfig("digitalocean", digitalocean.config),
     parts: {

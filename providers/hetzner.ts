@@ -95,6 +95,8 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
 
 export const hetznerProvider: CloudProvider = {
     title: "Hetzner",
+    hasCloudFirewall: true,
+    inboundFilter: "the Hetzner cloud firewall, then UFW on the server",
     catalog: hetznerCatalog,
     config: providerConfig("hcloud", hcloud.config),
     parts: {

@@ -1,5 +1,6 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import type { HostPlan } from "../cloud-init/hostPlan";
 
 /** The base images the hardening is written and tested for. */
 export type OsImage = "debian-13" | "debian-12" | "ubuntu-24.04";
@@ -17,7 +18,9 @@ export type RegionSource =
     /** `openclaw:region`, one of `accepted`, `default` when unset. */
     | { readonly from: "program"; readonly default: string; readonly accepted: readonly string[] }
     /** The provider's own config `key` (validated by the provider); `openclaw:region` may only repeat it. */
-    | { readonly from: "provider"; readonly key: string; readonly provider: string; readonly example: string };
+    | { readonly from: "provider"; readonly key: string; readonly provider: string; readonly example: string }
+    /** A server the operator already has: it is where it is, and `openclaw:region` must stay unset. */
+    | { readonly from: "none" };
 
 /** What the settings parser needs to know about a cloud, without creating anything. */
 export interface CloudCatalog {
@@ -28,6 +31,17 @@ export interface CloudCatalog {
     readonly defaultServerType: string;
     /** Every accepted type. Only x86-64 types of at least 4 GB: the stack does not fit in less. */
     readonly serverTypes: Readonly<Record<string, ServerSize>>;
+}
+
+/** How the program first logs in to a server the operator already has (`cloud: existing`). */
+export interface ExistingServer {
+    /** Its public IPv4 address or DNS name (`openclaw:serverAddress`). */
+    readonly address: string;
+    /** The login the operator has today: root, or a user with passwordless sudo. */
+    readonly user: string;
+    readonly port: number;
+    /** That login's private key (secret): it goes to the SSH connection only. */
+    readonly privateKey: pulumi.Output<string>;
 }
 
 /** One inbound allowance at the cloud firewall. Everything not listed is dropped. */
@@ -47,10 +61,18 @@ export interface HostRequest {
     readonly region: string;
     readonly serverType: string;
     readonly osImage: OsImage;
+    /** What hardening the host means; `userData` is its `#cloud-config` rendering. */
+    readonly plan: pulumi.Output<HostPlan>;
     /** The rendered `#cloud-config`. Changing it replaces the server (`replacedByUserData`). */
     readonly userData: pulumi.Input<string>;
     /** OpenSSH public key of the program's deploy key, registered with the cloud. */
     readonly deployPublicKey: pulumi.Input<string>;
+    /** Its private half: a server the program did not create is hardened over SSH as deploy. */
+    readonly deployPrivateKey: pulumi.Input<string>;
+    /** The ports the stack will listen on, on the host (SSH's, the gateways' loopback ports, 80, 443). */
+    readonly stackPorts: readonly number[];
+    /** Set for `cloud: existing` only: the server and its first login. */
+    readonly existingServer?: ExistingServer;
     /** The complete inbound policy of the cloud firewall. */
     readonly inboundRules: readonly InboundRule[];
     /** Give the server a public IPv6 address too. */
@@ -66,7 +88,7 @@ export interface ProvisionedHost {
      * so whatever connects to it depends on every resource that makes it lead to the server.
      */
     readonly publicIp: pulumi.Output<string>;
-    /** The cloud's id of the current server; changes when the server is replaced. */
+    /** The cloud's id of the current server; changes when the server is replaced (or, on an existing server, hardened anew). */
     readonly serverId: pulumi.Output<string>;
 }
 
@@ -105,11 +127,21 @@ export interface RegisteredInboundRule {
  */
 export type MockOutputs = Readonly<Record<string, (inputs: Record<string, any>, id: string, name: string) => Record<string, unknown>>>;
 
-/** One cloud behind the common interface. */
-export interface CloudProvider {
+/** Where the host comes from: a cloud that creates it, or the operator's own server. */
+export interface HostProvider {
     /** Its name as people write it ("DigitalOcean"): the README's and the cost table's. */
     readonly title: string;
     readonly catalog: CloudCatalog;
+    /** A cloud firewall in front admits SSH from `adminCidrs`; without one, UFW on the host does. */
+    readonly hasCloudFirewall: boolean;
+    /** What filters inbound traffic to the host: the `firewall` output says it to the operator. */
+    readonly inboundFilter: string;
+    /** Brings a hardened host into being as children of `parent`, and says where it is. */
+    createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedHost;
+}
+
+/** One cloud behind the common interface: it creates key, firewall, static IP and server. */
+export interface CloudProvider extends HostProvider {
     /** Its provider's config: the settings parser refuses our keys put there by mistake. */
     readonly config: ProviderConfig;
     readonly parts: CloudParts;
@@ -120,8 +152,6 @@ export interface CloudProvider {
     /** The deploy key's OpenSSH line, from the registered key's inputs. */
     deployKeyOf(keyInputs: Record<string, any>): string;
     readonly mockOutputs: MockOutputs;
-    /** Creates key, firewall, static IP and server as children of `parent`. */
-    createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedHost;
 }
 
 /**

@@ -45,7 +45,8 @@ export interface HostContents {
     readonly files: OutputFile[];
     readonly hostFiles: HostFile[];
     readonly steps: DeployStepRecord[];
-    readonly userData: string;
+    /** The server's `#cloud-config`; none on a server the operator already has. */
+    readonly userData?: string;
 }
 
 /** The write_file line that takes the file from standard input (no here-document). */
@@ -74,11 +75,13 @@ const stepName = (r: SynthResource) => r.name.replace(/^openclaw-/, "");
 export function hostContents(resources: readonly SynthResource[]): HostContents {
     // The server, whatever the cloud: its provider says where its user data is.
     const servers = CLOUD_NAMES.flatMap((cloud) => resources.filter((r) => r.type === clouds[cloud].parts.server).map((r) => ({ cloud, r })));
-    if (servers.length !== 1) throw new Error(`synth: expected one server, found ${servers.length}`);
-    const userData: string = clouds[servers[0].cloud].userDataOf(reveal(servers[0].r.inputs));
+    // A server the operator already has (cloud existing) has no user data: its hardening is a step.
+    const existingServer = resources.some((r) => r.type === "command:remote:Command" && stepName(r) === "first-login");
+    if (servers.length !== (existingServer ? 0 : 1)) throw new Error(`synth: expected ${existingServer ? "no" : "one"} server, found ${servers.length}`);
+    const userData: string | undefined = servers.length === 1 ? clouds[servers[0].cloud].userDataOf(reveal(servers[0].r.inputs)) : undefined;
 
-    const hostFiles: HostFile[] = cloudInitFiles(userData);
-    const files: OutputFile[] = [{ path: "user-data.yaml", content: userData, executable: false }];
+    const hostFiles: HostFile[] = userData === undefined ? [] : cloudInitFiles(userData);
+    const files: OutputFile[] = userData === undefined ? [] : [{ path: "user-data.yaml", content: userData, executable: false }];
     const steps: DeployStepRecord[] = [];
 
     resources

@@ -26,7 +26,7 @@ export function rawConfig(values: ConfigMap, secretKeys: readonly string[] = [])
 }
 
 /** The keys whose values the stack must store encrypted. */
-export const SECRET_KEYS = ["openclaw:llmApiKeys", "openclaw:telegramBotToken", "openclaw:tailscaleAuthKey", "openclaw:alertWebhookUrl"];
+export const SECRET_KEYS = ["openclaw:llmApiKeys", "openclaw:firstLoginKey", "openclaw:telegramBotToken", "openclaw:tailscaleAuthKey", "openclaw:alertWebhookUrl"];
 
 /** Reads a committed `Pulumi.<stack>.yaml` into engine form. */
 export function stackFileConfig(stack: string): ConfigMap {

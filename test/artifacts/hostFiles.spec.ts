@@ -149,8 +149,13 @@ describe("rendered host files, checked by the tools that consume them", function
         }
     });
 
-    it("shellcheck accepts the host-ready and host-access steps as bash runs them", () => {
-        for (const [name, script] of [["host-ready", hostReadyScript()], ["host-access", hostAccessScript({ autoRebootTime: "05:00", sshPort: 9922 })]]) {
+    it("shellcheck accepts the host-ready and host-access steps (behind a cloud firewall, and UFW alone) as bash runs them", () => {
+        const access = { autoRebootTime: "05:00", sshPort: 9922 };
+        for (const [name, script] of [
+            ["host-ready", hostReadyScript()],
+            ["host-access", hostAccessScript(access)],
+            ["host-access-ufw", hostAccessScript(access, ["203.0.113.7/32", "2001:db8::/48"])],
+        ]) {
             const file = path.join(tempDir(name), `${name}.sh`);
             fs.writeFileSync(file, `#!/bin/bash\n${script}`);
             ok("/usr/bin/shellcheck", ["--severity=style", file]);

@@ -134,7 +134,7 @@ describe("synth (npm run synth -- <stack>): its files, checked by the tools that
                 for (const type of Object.values(expected.types)) assert.ok(markdown.includes(`\`${type}\``), `plan.md does not list ${type}`);
                 const server = s.plan.resources.find((r: any) => r.type === expected.types.server);
                 assert.strictEqual(server.inputs.userData, "(see user-data.yaml)");
-                assert.deepStrictEqual(s.plan.outputs.map((o: any) => o.name).sort(), ["backupEncryptionKey", "cloud", "deployPrivateKey", "gatewayToken", "gatewayUrl", "litellmMasterKey", "serverIp", "sshCommand", "stateBucket", "tunnelId"]);
+                assert.deepStrictEqual(s.plan.outputs.map((o: any) => o.name).sort(), ["backupEncryptionKey", "cloud", "deployPrivateKey", "firewall", "gatewayToken", "gatewayUrl", "litellmMasterKey", "serverIp", "sshCommand", "stateBucket", "tunnelId"]);
             });
 
             it("says what it made up: the missing llmApiKeys, the provider stand-ins, the mock addresses", () => {
@@ -245,6 +245,32 @@ describe("synth (npm run synth -- <stack>): its files, checked by the tools that
             assert.ok(sources.length > 0, "no ingress sources");
             assert.deepStrictEqual([...https.sourceIps].sort(), [...sources].sort());
             assert.match(s.read("plan.md"), /Cloudflare's current ranges are read at pulumi up; synth uses a fixed copy/);
+        });
+    });
+
+    describe("dev's config on a server you already have (cloud existing, --config-file)", () => {
+        let s: Synthesized;
+        before(() => {
+            const config = path.join(tempDir("synth-existing"), "Pulumi.existing.yaml");
+            const file = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+            delete file.config["openclaw:region"];
+            delete file.config["openclaw:serverType"];
+            file.config["openclaw:cloud"] = "existing";
+            file.config["openclaw:serverAddress"] = "203.0.113.10";
+            fs.writeFileSync(config, YAML.stringify(file));
+            s = synthesize("dev", ["--config-file", config]);
+        });
+
+        it("has no server and no user data: the first login and the hardening are the first steps, then every step a cloud's server gets", () => {
+            assert.ok(!fs.existsSync(path.join(s.dir, "user-data.yaml")));
+            assert.deepStrictEqual(s.plan.resources.filter((r: any) => Object.values(STACKS.dev.types).slice(0, 3).includes(r.type)), []);
+            assert.deepStrictEqual(s.plan.steps.map((step: any) => step.name), ["first-login", "harden", ...STACKS.dev.steps]);
+        });
+
+        it("keeps the first login's key out of every file, and the firewall output says UFW is alone", () => {
+            assert.ok(s.secrets.firstLoginKey, "synth gave the key a placeholder");
+            assert.deepStrictEqual(filesUnder(s.dir).filter((file) => s.read(file).includes(s.secrets.firstLoginKey)), []);
+            assert.strictEqual(s.plan.outputs.find((o: any) => o.name === "firewall").value, "UFW on the server only: no cloud firewall is in front of it");
         });
     });
 

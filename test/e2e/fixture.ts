@@ -1,10 +1,16 @@
-// Boots one VM for the whole e2e run (mocha root hooks) from the program's own user data, and
-// runs the program's first deploy step against it exactly as the Pulumi command would.
+// Boots one VM for the whole e2e run (mocha root hooks) and runs the program's first deploy steps
+// against it exactly as the Pulumi commands would. The target is a cloud's server, booted from the
+// program's own user data; or, with OPENCLAW_E2E_TARGET=existing, a server as its operator has it
+// (a root key on port 22, nothing else), hardened over SSH by the program's commands for cloud existing.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderUserData } from "../../cloud-init/userData";
+import { hostPlan } from "../../cloud-init/hostPlan";
+import { FIRST_LOGIN_LISTENER } from "../../cloud-init/sshHardening";
+import { renderCloudConfig } from "../../cloud-init/userData";
+import { existingServerCommands } from "../../providers/existing";
+import { quickstartConfig } from "../engine/quickstart";
 import { hostAccessScript, renderAuthorizedKeys } from "../../components/hostAccess";
 import { hostReadyScript } from "../../components/hostReady";
 import { parseSettings, Settings } from "../../components/settings";
@@ -15,6 +21,9 @@ import { CommandResult, ensureImage, Vm } from "./vm";
 /** QEMU's user network NATs the host to this address: the only admin the guest should accept. */
 export const QEMU_HOST_ADDRESS = "10.0.2.2";
 
+/** Which host the run hardens: a cloud's (from user data), or an existing server (over SSH). */
+export const E2E_TARGET: "cloud" | "existing" = process.env.OPENCLAW_E2E_TARGET === "existing" ? "existing" : "cloud";
+
 /** The test stack: Debian 13 (the default), the distribution's Docker (the only source reachable here). */
 export const E2E_CONFIG = {
     "openclaw:cloud": "hetzner",
@@ -24,7 +33,24 @@ export const E2E_CONFIG = {
     "openclaw:llmApiKeys": JSON.stringify({ ANTHROPIC_API_KEY: TEST_LLM_KEYS.ANTHROPIC_API_KEY }),
 };
 
+/** What the existing server's first login and hardening printed, run as the program's commands run. */
+export interface ExistingServerRun {
+    /** The first login's command as a user without sudo: refused before anything changed. */
+    readonly withoutSudo: CommandResult;
+    /** After those refusals (without sudo, too small): no deploy user and no extra sshd listener existed. */
+    readonly untouchedAfterRefusal: boolean;
+    /** The first login's command for a serverType bigger than the VM (4vcpu-8gb), as root: refused. */
+    readonly tooSmall: CommandResult;
+    readonly firstLogin: CommandResult;
+    readonly hardening: CommandResult;
+    /** The commands themselves, to run again. */
+    readonly commands: { readonly firstLogin: string; readonly hardening: string };
+    /** root's key for port 22, the operator's first login. */
+    readonly rootKey: string;
+}
+
 export interface E2eContext {
+    readonly target: typeof E2E_TARGET;
     readonly vm: Vm;
     readonly settings: Settings;
     /** The test's deploy key, as the program's own would be in the user data. */
@@ -35,6 +61,8 @@ export interface E2eContext {
     readonly hostAccess: CommandResult;
     /** Seconds from VM start until hardened SSH answered and cloud-init was done. */
     readonly bootToReadySeconds: number;
+    /** Set when the target is an existing server. */
+    readonly existing?: ExistingServerRun;
 }
 
 let context: E2eContext | undefined;
@@ -49,18 +77,30 @@ const log = (line: string) => console.log(`    [e2e] ${line}`);
 export const mochaHooks = {
     async beforeAll(this: Mocha.Context) {
         this.timeout(60 * 60 * 1000);
-        const settings = parseSettings(rawConfig(E2E_CONFIG, SECRET_KEYS));
         const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-e2e-key-"));
         process.once("exit", () => fs.rmSync(keyDir, { recursive: true, force: true }));
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "openclaw-e2e", "-f", path.join(keyDir, "id_ed25519")]);
-        const deployPublicKey = fs.readFileSync(path.join(keyDir, "id_ed25519.pub"), "utf8").trim();
-        const userData = renderUserData({ hostName: "openclaw-e2e", host: settings.host, deployPublicKey, tunnelPorts: GATEWAYS.map((gateway) => gateway.port) });
+        const keyPair = (name: string) => {
+            execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `openclaw-e2e-${name}`, "-f", path.join(keyDir, name)]);
+            return { file: path.join(keyDir, name), publicKey: fs.readFileSync(path.join(keyDir, `${name}.pub`), "utf8").trim() };
+        };
+        const deployPublicKey = keyPair("id_ed25519").publicKey;
+        const rootKey = E2E_TARGET === "existing" ? keyPair("root") : undefined;
+        const settings = rootKey ? await readmeExistingServerSettings(fs.readFileSync(rootKey.file, "utf8")) : parseSettings(rawConfig(E2E_CONFIG, SECRET_KEYS));
+        const plan = hostPlan({ hostName: "openclaw-e2e", host: settings.host, deployPublicKey, tunnelPorts: GATEWAYS.map((gateway) => gateway.port) });
+        const userData = rootKey ? bareServerUserData(rootKey.publicKey) : renderCloudConfig(plan);
 
         const image = ensureImage(log);
-        const vm = await Vm.start({ image, userData, sshPort: settings.host.sshPort, keyDir });
+        // An existing server must have the memory its serverType says (preflight checks it): 4 GB.
+        const vm = await Vm.start({ image, userData, sshPort: settings.host.sshPort, keyDir, memoryMiB: rootKey ? 4096 : undefined });
         log(`VM started; SSH on 127.0.0.1:${vm.sshHostPort} -> guest :${settings.host.sshPort}, console ${vm.consoleLog}`);
+        let existing: ExistingServerRun | undefined;
         try {
-            await vm.waitForSsh(40 * 60 * 1000);
+            if (rootKey) {
+                await vm.waitForFirstLogin(rootKey.file, 40 * 60 * 1000);
+                log(`root answers on port 22 after ${Math.round((Date.now() - vm.startedAt) / 1000)} s; hardening over SSH`);
+                existing = hardenOverSsh(vm, rootKey.file, settings, plan);
+            }
+            await vm.waitForSsh(rootKey ? 60 * 1000 : 40 * 60 * 1000);
         } catch (error) {
             log(`console tail:\n${vm.consoleTail()}`);
             throw error;
@@ -68,10 +108,67 @@ export const mochaHooks = {
         log(`hardened SSH answers after ${Math.round((Date.now() - vm.startedAt) / 1000)} s; running the host-ready step`);
         const hostReady = vm.ssh(hostReadyScript());
         const bootToReadySeconds = Math.round((Date.now() - vm.startedAt) / 1000);
-        const hostAccess = vm.ssh(hostAccessScript(settings.host), { input: renderAuthorizedKeys(deployPublicKey, settings.host.sshPublicKeys) });
-        context = { vm, settings, deployPublicKey, hostReady, hostAccess, bootToReadySeconds };
+        const hostAccess = vm.ssh(hostAccessScript(settings.host, sshSources(settings)), { input: renderAuthorizedKeys(deployPublicKey, settings.host.sshPublicKeys) });
+        context = { target: E2E_TARGET, vm, settings, deployPublicKey, hostReady, hostAccess, bootToReadySeconds, existing };
     },
     afterAll() {
         context?.vm.stop();
     },
 };
+
+/** The SSH sources host-access gives UFW: none on a cloud (its firewall filters), `adminCidrs` on an existing server. */
+export function sshSources(settings: Settings): readonly string[] | undefined {
+    return settings.cloud === "existing" ? settings.host.adminCidrs : undefined;
+}
+
+/**
+ * The README's quickstart for a server you already have, followed with the real CLI, with the VM's
+ * root key as the operator's ~/.ssh/id_ed25519. Two values differ, for this network: the server is
+ * reached at 127.0.0.1 (QEMU forwards its ports there) and admits QEMU's host address; and one line
+ * is added, as Docker's repository is out of reach here.
+ */
+async function readmeExistingServerSettings(rootPrivateKey: string): Promise<Settings> {
+    const { values, secretKeys, lines } = await quickstartConfig("A server you already have", {
+        privateKey: rootPrivateKey,
+        replace: { "203.0.113.10": "127.0.0.1", "203.0.113.7/32": `${QEMU_HOST_ADDRESS}/32` },
+        then: ["pulumi config set dockerSource distro"],
+    });
+    log(`the README's quickstart, as run:\n${lines.map((line) => `      ${line}`).join("\n")}`);
+    return parseSettings(rawConfig(values, secretKeys));
+}
+
+/** A server as a VPS console hands it over: root's key on port 22, and nothing of this program. */
+function bareServerUserData(rootPublicKey: string): string {
+    return `#cloud-config
+disable_root: false
+ssh_pwauth: false
+write_files:
+  - path: /root/.ssh/authorized_keys
+    permissions: "0600"
+    content: |
+      ${rootPublicKey}
+`;
+}
+
+/**
+ * The program's two commands for cloud existing, run as the command provider runs them (the text
+ * as the remote shell's command): first as a user without sudo, which must be refused before any
+ * change; then as root on port 22; then the hardening as deploy on sshPort.
+ */
+function hardenOverSsh(vm: Vm, rootKey: string, settings: Settings, plan: ReturnType<typeof hostPlan>): ExistingServerRun {
+    const stackPorts = [settings.host.sshPort, ...GATEWAYS.map((g) => g.port), 80, 443];
+    const commands = existingServerCommands(plan, { serverType: settings.host.serverType, stackPorts }, 22);
+    // A login without sudo: the operator's own user, made the way a VPS image makes one.
+    const made = vm.firstLogin(rootKey, "useradd -m -s /bin/bash plain && install -d -m 0700 -o plain -g plain ~plain/.ssh && install -m 0600 -o plain -g plain ~/.ssh/authorized_keys ~plain/.ssh/");
+    if (made.status !== 0) throw new Error(`could not make the user without sudo: ${made.stderr}`);
+    const withoutSudo = vm.firstLogin(rootKey, commands.firstLogin, "plain");
+    const tooSmall = vm.firstLogin(rootKey, existingServerCommands(plan, { serverType: "4vcpu-8gb", stackPorts }, 22).firstLogin);
+    const untouchedAfterRefusal = vm.firstLogin(rootKey, `! id -u deploy 2>/dev/null && ! test -e ${FIRST_LOGIN_LISTENER}`).status === 0;
+    const firstLogin = vm.firstLogin(rootKey, commands.firstLogin);
+    log(`first login: exit ${firstLogin.status}\n${firstLogin.stdout}${firstLogin.stderr}`);
+    if (firstLogin.status !== 0) throw new Error("the first login's command failed");
+    const hardening = vm.ssh(commands.hardening, { timeoutMs: 40 * 60 * 1000 });
+    log(`hardening as deploy: exit ${hardening.status}\n${hardening.stdout}${hardening.stderr}`);
+    if (hardening.status !== 0) throw new Error("the hardening command failed");
+    return { withoutSudo, untouchedAfterRefusal, tooSmall, firstLogin, hardening, commands, rootKey };
+}

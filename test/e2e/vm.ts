@@ -138,10 +138,10 @@ export class Vm {
     }
 
     /** Base ssh arguments: the test's key (or `key`), no host key prompts. */
-    sshArgs(user = "deploy", extra: readonly string[] = [], key = this.privateKey): string[] {
+    sshArgs(user = "deploy", extra: readonly string[] = [], key = this.privateKey, hostPort = this.sshHostPort): string[] {
         return [
             "-i", key,
-            "-p", String(this.sshHostPort),
+            "-p", String(hostPort),
             "-o", "IdentitiesOnly=yes",
             "-o", "StrictHostKeyChecking=no",
             "-o", "UserKnownHostsFile=/dev/null",
@@ -184,13 +184,28 @@ export class Vm {
 
     /** Waits until `deploy` gets in on the hardened port. */
     async waitForSsh(timeoutMs: number): Promise<void> {
+        await this.waitFor(() => this.ssh("true", { timeoutMs: 60000 }).status === 0, timeoutMs, "SSH on the hardened port");
+    }
+
+    /** Waits until root gets in on port 22 with `key`: a server as its operator has it, before hardening. */
+    async waitForFirstLogin(key: string, timeoutMs: number): Promise<void> {
+        await this.waitFor(() => this.firstLogin(key, "true").status === 0, timeoutMs, "root's SSH on port 22");
+    }
+
+    /** Runs `command` as `user` on port 22 with `key`, as the program's first login does. */
+    firstLogin(key: string, command: string, user = "root"): CommandResult {
+        const result = spawnSync("ssh", [...this.sshArgs(user, [], key, this.port22HostPort), command], { encoding: "utf8", timeout: 30 * 60 * 1000 });
+        return { status: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+    }
+
+    private async waitFor(ready: () => boolean, timeoutMs: number, what: string): Promise<void> {
         const deadline = Date.now() + timeoutMs;
         while (Date.now() < deadline) {
             if (!this.running) throw new Error(`QEMU exited early; see ${this.workDir}/qemu.log and ${this.consoleLog}`);
-            if (this.ssh("true", { timeoutMs: 60000 }).status === 0) return;
+            if (ready()) return;
             await new Promise((resolve) => setTimeout(resolve, 10000));
         }
-        throw new Error(`SSH on the hardened port did not answer within ${timeoutMs / 1000} s; console: ${this.consoleLog}`);
+        throw new Error(`${what} did not answer within ${timeoutMs / 1000} s; console: ${this.consoleLog}`);
     }
 
     /** Whatever the guest's serial console printed last (for failure messages). */

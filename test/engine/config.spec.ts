@@ -3,59 +3,11 @@
 // (none is on the Go module proxy; see .ci/tools/pulumi.sh), a preview that gets that far ends at
 // the first provider the program uses: no config problem of the CLI's or the program's stops it.
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../fixtures";
 import { EngineProject, PULUMI_CLI } from "./pulumiEngine";
-
-const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-
-/** Values for the README's and the stack files' placeholders; an unknown placeholder fails the test. */
-const PLACEHOLDERS: Record<string, string> = {
-    "<32-hex account id>": "0123456789abcdef0123456789abcdef",
-    "<32-hex zone id>": "fedcba9876543210fedcba9876543210",
-    "<the token made above>": "engine-test-cloudflare-token",
-    "<token>": "engine-test-cloud-token",
-    "<the token BotFather gave>": "1234567890:AAEngineTestTokenOnly_abcdefghijklm",
-};
-/** What the secrets a stack file asks for are set to (its lines give no value). */
-const DUMMY_SECRET = "engine-test-dummy-secret";
-
-/** The `pulumi config set` lines of a text (code blocks or `#` comments), placeholders filled in. */
-function configSetLines(text: string): string[] {
-    return [...text.matchAll(/^(?:#[ \t]+)?(pulumi config set .*?)(?:[ \t]+#.*)?$/gm)].map((m) => {
-        let line = m[1];
-        for (const [placeholder, value] of Object.entries(PLACEHOLDERS)) line = line.split(placeholder).join(value);
-        assert.doesNotMatch(line, /<[^>]+>/, `a placeholder in \`${m[1]}\` has no test value`);
-        return line;
-    });
-}
-
-/** The text of the README under `### <heading>`, up to the next heading of any level up to 3. */
-function readmeSection(heading: string): string {
-    const start = README.indexOf(`\n### ${heading}\n`);
-    assert.ok(start >= 0, `the README has a "### ${heading}" section`);
-    return README.slice(start + 1).split(/\n#{2,3} /)[0];
-}
-
-/** Runs shell lines as the user would, in the project folder, with the test's CLI first on PATH. */
-function runLines(project: EngineProject, lines: readonly string[]): void {
-    const home = path.join(project.dir, ".home");
-    fs.mkdirSync(path.join(home, ".ssh"), { recursive: true });
-    if (!fs.existsSync(path.join(home, ".ssh", "id_ed25519"))) {
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "operator@example.com", "-f", path.join(home, ".ssh", "id_ed25519")]);
-    }
-    for (const line of lines) {
-        const result = spawnSync("bash", ["-c", line], {
-            cwd: project.dir,
-            env: { ...process.env, ...project.env, HOME: home, PATH: `${path.dirname(PULUMI_CLI)}:${process.env.PATH}` },
-            input: `${DUMMY_SECRET}\n`,
-            encoding: "utf8",
-        });
-        assert.strictEqual(result.status, 0, `\`${line}\` failed:\n${result.stdout}${result.stderr}`);
-    }
-}
+import { configSetLines, DUMMY_SECRET, PLACEHOLDERS, readmeSection, runLines } from "./quickstart";
 
 /** Everything `pulumi preview` printed, and whether it succeeded. */
 async function preview(project: EngineProject, stackName: string, entry?: string): Promise<{ ok: boolean; output: string }> {
@@ -101,7 +53,7 @@ describe("the real Pulumi CLI and the shipped and documented stacks", function (
         });
     }
 
-    for (const cloud of ["Hetzner", "DigitalOcean", "AWS"]) {
+    for (const cloud of ["Hetzner", "DigitalOcean", "AWS", "A server you already have"]) {
         it(`accepts a stack made by the README's quickstart for ${cloud}, and runs the program`, async () => {
             // A clone holds the example stack files too: the README's stack must not pick one up.
             const project = newProject(ROOT, ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"]);

@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { renderPreflight } from "../../cloud-init/preflight";
 import type { DockerSource } from "../../cloud-init/docker";
+import type { OsImage } from "../../providers";
 
 interface Host {
     /** `ID-VERSION_ID` of the os-release. */
@@ -18,15 +19,22 @@ interface Host {
     readonly listening?: Readonly<Record<number, string>>;
     /** Where `docker` came from: a package's name, "no package" (a snap or a binary), or absent. */
     readonly docker?: string;
+    /** `uname -m`, `nproc`, and MemTotal in kB (a 4 GB server's kernel reports about 3.8 GiB). */
+    readonly arch?: string;
+    readonly cpus?: number;
+    readonly memoryKiB?: number;
 }
 
-function run(host: Host, dockerSource: DockerSource = "docker") {
+function run(host: Host, dockerSource: DockerSource = "docker", osImage: OsImage = (host.os as OsImage | undefined) ?? "debian-13") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-preflight-"));
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
     const [id, version] = (host.os ?? "debian-13").split("-");
     fs.writeFileSync(path.join(dir, "os-release"), `ID=${id}\nVERSION_ID="${version}"\n`);
+    fs.writeFileSync(path.join(dir, "meminfo"), `MemTotal:        ${host.memoryKiB ?? 3995012} kB\nMemFree:         3001234 kB\n`);
+    stub("uname", `[ "$1" = -m ] && echo ${host.arch ?? "x86_64"}`);
+    stub("nproc", `echo ${host.cpus ?? 2}`);
     const login = host.login ?? "root";
     stub("id", `case "$1" in -u) echo ${login === "root" ? 0 : 1000} ;; -un) echo ${login === "root" ? "root" : "debian"} ;; *) exit 2 ;; esac`);
     stub("sudo", login === "sudoer" ? 'exec "${@:2}"' : "exit 1");
@@ -46,7 +54,15 @@ esac`,
         stub("dpkg-query", "exit 1");
     }
     const script = path.join(dir, "openclaw-preflight");
-    fs.writeFileSync(script, renderPreflight({ ports: [9922, 18789, 80, 443], dockerSource, osRelease: path.join(dir, "os-release") }), { mode: 0o755 });
+    fs.writeFileSync(script, renderPreflight({
+            ports: [9922, 18789, 80, 443],
+            dockerSource,
+            osImage,
+            serverType: "2vcpu-4gb",
+            serverSize: { vcpus: 2, memoryMiB: 4096 },
+            osRelease: path.join(dir, "os-release"),
+            meminfo: path.join(dir, "meminfo"),
+        }), { mode: 0o755 });
     const result = spawnSync("/bin/bash", [script], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` } });
     fs.rmSync(dir, { recursive: true, force: true });
     return { status: result.status, stdout: result.stdout, sentences: result.stderr.split("\n").filter(Boolean) };
@@ -56,14 +72,14 @@ describe("openclaw-preflight: what it refuses on a server the program did not cr
     it("passes a Debian 13 server, logged in as root, with sshd alone on the SSH port and no Docker yet", () => {
         const result = run({ listening: { 9922: "sshd" } });
         assert.strictEqual(result.status, 0, result.sentences.join("\n"));
-        assert.strictEqual(result.stdout.trim(), "openclaw-preflight: debian-13; logged in as root; ports 9922 18789 80 443 free; Docker not installed yet");
+        assert.strictEqual(result.stdout.trim(), "openclaw-preflight: debian-13 on x86_64, 2 CPUs, 3901 MiB; logged in as root; ports 9922 18789 80 443 free; Docker not installed yet");
     });
 
     it("passes Debian 12 and Ubuntu 24.04, and a first login with passwordless sudo", () => {
         for (const os of ["debian-12", "ubuntu-24.04"]) {
             const result = run({ os, login: "sudoer" });
             assert.strictEqual(result.status, 0, os);
-            assert.match(result.stdout, new RegExp(`^openclaw-preflight: ${os}; logged in as debian, with passwordless sudo;`));
+            assert.match(result.stdout, new RegExp(`^openclaw-preflight: ${os} on x86_64, 2 CPUs, 3901 MiB; logged in as debian, with passwordless sudo;`));
         }
     });
 
@@ -71,6 +87,22 @@ describe("openclaw-preflight: what it refuses on a server the program did not cr
         const result = run({ os: "centos-9" });
         assert.strictEqual(result.status, 1);
         assert.deepStrictEqual(result.sentences, ["openclaw-preflight: this server runs centos-9; the hardening supports only debian-13 debian-12 ubuntu-24.04: use a server with one of them."]);
+    });
+
+    it("refuses a supported OS other than osImage, which the hardening is rendered for", () => {
+        assert.deepStrictEqual(run({ os: "ubuntu-24.04" }, "docker", "debian-13").sentences, [
+            "openclaw-preflight: this server runs ubuntu-24.04, but osImage is debian-13, which the hardening (Docker's packages among it) is rendered for: set osImage to ubuntu-24.04.",
+        ]);
+    });
+
+    it("refuses a server smaller than serverType, or not x86-64, saying what it has", () => {
+        assert.deepStrictEqual(run({ cpus: 1 }).sentences, [
+            "openclaw-preflight: this server has 1 CPUs and 3901 MiB of memory, less than serverType 2vcpu-4gb (2 CPUs, 4096 MiB) that the containers' limits are sized for: set serverType to a size this server has.",
+        ]);
+        assert.match(run({ memoryKiB: 2 * 1024 * 1024 }).sentences[0], /^openclaw-preflight: this server has 2 CPUs and 2048 MiB of memory, less than serverType 2vcpu-4gb/);
+        assert.deepStrictEqual(run({ arch: "aarch64" }).sentences, [
+            "openclaw-preflight: this server is aarch64; the stack is built and tested for x86_64 only: use an x86-64 server.",
+        ]);
     });
 
     it("refuses a first login that is not root and has no passwordless sudo", () => {
@@ -88,15 +120,23 @@ describe("openclaw-preflight: what it refuses on a server the program did not cr
     it("refuses a Docker that no package installed, or one from the other source, saying what to do", () => {
         assert.match(run({ docker: "no package" }).sentences[0], /^openclaw-preflight: Docker at \S+\/docker was not installed from a Debian package \(a snap or a static binary\); remove it/);
         assert.deepStrictEqual(run({ docker: "docker.io" }).sentences, [
-            "openclaw-preflight: Docker here comes from the docker.io package, not Docker's repository: set dockerSource to distro, or remove docker.io (apt-get purge docker.io) and run pulumi up again.",
+            "openclaw-preflight: Docker here comes from the distribution's docker.io (docker.io), but dockerSource is docker: set dockerSource to distro, or remove it (apt-get purge docker.io docker-cli) and run pulumi up again.",
+        ]);
+        // Debian 13: the docker command is in docker-cli, a part of the distribution's docker.io.
+        assert.deepStrictEqual(run({ docker: "docker-cli" }, "distro").status, 0);
+        assert.deepStrictEqual(run({ docker: "docker-ce-cli" }, "distro").sentences, [
+            "openclaw-preflight: Docker here comes from Docker's repository (docker-ce-cli), but dockerSource is distro: set dockerSource to docker, or remove it (apt-get purge docker-ce docker-ce-cli containerd.io) and run pulumi up again.",
+        ]);
+        assert.deepStrictEqual(run({ docker: "podman-docker" }).sentences, [
+            "openclaw-preflight: Docker here comes from the podman-docker package, which the stack does not use: remove it (apt-get purge podman-docker) and run pulumi up again.",
         ]);
         assert.deepStrictEqual(run({ docker: "docker.io" }, "distro").status, 0);
         assert.strictEqual(run({ docker: "docker-ce-cli" }).status, 0);
     });
 
     it("says every problem at once", () => {
-        const result = run({ os: "debian-11", login: "plain", listening: { 443: "apache2" }, docker: "no package" });
+        const result = run({ os: "debian-11", cpus: 1, login: "plain", listening: { 443: "apache2" }, docker: "no package" });
         assert.strictEqual(result.status, 1);
-        assert.strictEqual(result.sentences.length, 4, result.sentences.join("\n"));
+        assert.strictEqual(result.sentences.length, 5, result.sentences.join("\n"));
     });
 });

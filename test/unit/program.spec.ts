@@ -14,7 +14,7 @@ function runProgram(cloud: CloudName): Record<string, pulumi.Output<any> | strin
     return require(INDEX);
 }
 
-const EXPORTS = ["cloud", "serverIp", "sshCommand", "gatewayUrl", "gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey", "tunnelId", "stateBucket"];
+const EXPORTS = ["cloud", "firewall", "serverIp", "sshCommand", "gatewayUrl", "gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey", "tunnelId", "stateBucket"];
 const SECRET_EXPORTS = ["gatewayToken", "litellmMasterKey", "backupEncryptionKey", "deployPrivateKey"];
 
 
@@ -26,6 +26,7 @@ describe("the program (index.ts) with the dev stack's config", () => {
             const outputs = runProgram(cloud);
             assert.deepStrictEqual(Object.keys(outputs).sort(), [...EXPORTS].sort());
             assert.strictEqual(outputs.cloud, cloud);
+            assert.strictEqual(outputs.firewall, `the ${clouds[cloud].title} ${cloud === "aws" ? "security group" : "cloud firewall"}, then UFW on the server`);
             const ip = await valueOf(outputs.serverIp as pulumi.Output<string>);
             assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
             assert.strictEqual(await valueOf(outputs.sshCommand as pulumi.Output<string>), `ssh -p 9922 deploy@${ip}`);

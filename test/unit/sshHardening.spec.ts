@@ -4,7 +4,8 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as YAML from "yaml";
 import { hostPlan, HostPlanInput } from "../../cloud-init/hostPlan";
-import { DEPLOY_SUDOERS, renderSshHardening } from "../../cloud-init/sshHardening";
+import { DEPLOY_SUDOERS, FIRST_LOGIN_LISTENER, renderSshHardening } from "../../cloud-init/sshHardening";
+import { firstLoginCommand, hardeningCommand } from "../../providers/existing";
 import { renderUserData } from "../../cloud-init/userData";
 import { OS_IMAGES } from "../../providers";
 
@@ -42,8 +43,9 @@ describe("hardening an existing server: the root script and the user data are on
             it(`${osImage}, Docker from ${dockerSource}: the same files, user, keys, packages and last command`, () => {
                 const plan = input({ osImage, dockerSource });
                 const userData = YAML.parse(renderUserData(plan).replace(/^#cloud-config\n/, ""));
-                const script = renderSshHardening(hostPlan(plan));
-                const written = writtenByScript(script);
+                const { firstLogin, hardening } = renderSshHardening(hostPlan(plan), 22);
+                const script = `${firstLogin}\n${hardening}`;
+                const written = writtenByScript(script).filter((file) => file.path !== FIRST_LOGIN_LISTENER);
 
                 const hostFiles = written.filter((file) => file.path !== "/home/deploy/.ssh/authorized_keys");
                 assert.deepStrictEqual(
@@ -58,20 +60,38 @@ describe("hardening an existing server: the root script and the user data are on
                 assert.ok(script.includes(`printf '%s %s\\n' ${user.name} '${user.sudo}' >"$work/sudoers"`), "the same sudo rule");
                 assert.ok(script.includes(`install -m 0440 -o root -g root "$work/sudoers" ${DEPLOY_SUDOERS}`));
 
-                const install = /apt-get -o DPkg::Lock::Timeout=300 install -y -qq (.*) >\/dev\/null/.exec(script);
+                const install = /apt-get -o DPkg::Lock::Timeout=300 install -y -qq (.*) >\/dev\/null/.exec(hardening);
                 assert.deepStrictEqual(install?.[1].split(" "), userData.packages);
-                assert.deepStrictEqual(script.trimEnd().split("\n").slice(-1), userData.runcmd.map((command: string[]) => command.join(" ")));
-                // cloud-init's order: the files (Docker's apt source among them) before the packages, the hardening script last.
-                assert.ok(script.indexOf('log "files"') < script.indexOf('log "packages"'));
+                // cloud-init's order: the files (Docker's apt source among them), the packages, then the hardening script.
+                const runs = userData.runcmd.map((command: string[]) => command.join(" "));
+                assert.deepStrictEqual(runs, ["/usr/local/sbin/openclaw-harden-host"]);
+                const order = ['log "files"', 'log "packages"', `\n${runs[0]}\n`].map((marker) => hardening.indexOf(marker));
+                assert.ok(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1])), `files, packages, then ${runs[0]}`);
+                // The user comes first, through the first login; the hardening runs as that user.
+                assert.ok(firstLogin.includes("useradd") && !hardening.includes("useradd"));
             });
         }
     }
 
-    it("passes ShellCheck and bash -n", () => {
-        const script = renderSshHardening(hostPlan(input()));
-        for (const [program, args] of [["shellcheck", ["--shell=bash", "--severity=style", "-"]], ["bash", ["-n"]]] as const) {
-            const result = spawnSync(program, [...args], { input: script, encoding: "utf8" });
-            assert.strictEqual(result.status, 0, `${program}: ${result.stdout}${result.stderr}`);
+    it("passes ShellCheck and bash -n, and the commands that carry them parse in sh", () => {
+        const { firstLogin, hardening } = renderSshHardening(hostPlan(input()), 22);
+        for (const script of [firstLogin, hardening]) {
+            for (const [program, args] of [["shellcheck", ["--shell=bash", "--severity=style", "-"]], ["bash", ["-n"]]] as const) {
+                const result = spawnSync(program, [...args], { input: script, encoding: "utf8" });
+                assert.strictEqual(result.status, 0, `${program}: ${result.stdout}${result.stderr}`);
+            }
         }
+        // A first login's shell may be dash: the carrying commands must parse there.
+        for (const command of [firstLoginCommand("echo checks", firstLogin), hardeningCommand(hardening)]) {
+            const result = spawnSync("sh", ["-n"], { input: command, encoding: "utf8" });
+            assert.strictEqual(result.status, 0, result.stderr);
+        }
+    });
+
+    it("first login: sshd listens on sshPort beside the first login's port until the hardening removes that", () => {
+        const { firstLogin, hardening } = renderSshHardening(hostPlan(input()), 2200);
+        const listener = writtenByScript(firstLogin).find((file) => file.path === FIRST_LOGIN_LISTENER);
+        assert.strictEqual(listener?.content, "Port 2200\nPort 9922\n");
+        assert.ok(hardening.indexOf(`rm -f ${FIRST_LOGIN_LISTENER}`) < hardening.indexOf("\n/usr/local/sbin/openclaw-harden-host\n"));
     });
 });
