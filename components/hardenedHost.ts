@@ -31,18 +31,19 @@ export function sshInboundRule(host: Pick<HostSettings, "sshPort" | "adminCidrs"
 }
 
 /**
- * A server hardened by cloud-init, behind a cloud firewall, on a static IP, and confirmed ready:
+ * A server hardened by cloud-init, behind a cloud firewall, on a static IP (or, on a server the
+ * operator already has, hardened over SSH from the same plan, behind UFW alone), and confirmed ready:
  * `ready` completes only when the hardening marker is there, so every later step depends on it.
- * Who may reach SSH is the cloud firewall's to say, and the operator's keys and the reboot window
- * are applied to the running host (`access`): none of them is in the user data, so changing them
- * never replaces the server.
+ * Who may reach SSH is the cloud firewall's to say (UFW's, without one), and the operator's keys
+ * and the reboot window are applied to the running host (`access`): none of them is in the user
+ * data, so changing them never replaces the server.
  */
 export class HardenedHost extends pulumi.ComponentResource {
     /** The static public IPv4 address. */
     readonly publicIp: pulumi.Output<string>;
     /** The server's id at the cloud; it changes only when the server is replaced. */
     readonly serverId: pulumi.Output<string>;
-    /** The rendered user data (no secrets in it). */
+    /** The rendered user data (no secrets in it); a server the operator already has gets the same plan over SSH. */
     readonly userData: pulumi.Output<string>;
     /** How remote commands reach the host: `deploy` on the hardened SSH port. */
     readonly connection: command.types.input.remote.ConnectionArgs;
