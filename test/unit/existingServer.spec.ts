@@ -106,6 +106,8 @@ describe("cloud existing", () => {
             assert.strictEqual(ready?.inputs.connection.host, "203.0.113.10");
             assert.ok(harden?.dependencies.includes("command:remote:Command::openclaw-first-login"), "the hardening runs after the first login");
             assert.ok(ready?.dependencies.includes("command:remote:Command::openclaw-harden"), "host-ready runs after the hardening");
+            // pulumi destroy leaves the server hardened: neither command undoes anything.
+            assert.deepStrictEqual([firstLogin?.inputs.delete, harden?.inputs.delete], [undefined, undefined]);
         });
 
         it("gives UFW the adminCidrs (host-access) and says the firewall is UFW alone", async () => {
