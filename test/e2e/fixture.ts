@@ -16,7 +16,7 @@ import { hostReadyScript } from "../../components/hostReady";
 import { parseSettings, Settings } from "../../components/settings";
 import { GATEWAYS } from "../../components/stack/gateways";
 import { rawConfig, SECRET_KEYS, TEST_LLM_KEYS } from "../fixtures";
-import { CommandResult, ensureImage, Vm } from "./vm";
+import { CommandResult, ensureImage, GuestPanicked, Vm } from "./vm";
 
 /** QEMU's user network NATs the host to this address: the only admin the guest should accept. */
 export const QEMU_HOST_ADDRESS = "10.0.2.2";
@@ -91,19 +91,18 @@ export const mochaHooks = {
 
         const image = ensureImage(log);
         // An existing server must have the memory its serverType says (preflight checks it): 4 GB.
-        const vm = await Vm.start({ image, userData, sshPort: settings.host.sshPort, keyDir, memoryMiB: rootKey ? 4096 : undefined });
-        log(`VM started; SSH on 127.0.0.1:${vm.sshHostPort} -> guest :${settings.host.sshPort}, console ${vm.consoleLog}`);
+        const start = () => Vm.start({ image, userData, sshPort: settings.host.sshPort, keyDir, memoryMiB: rootKey ? 4096 : undefined });
+        const vm = await startAndWait(start, (started) => (rootKey ? started.waitForFirstLogin(rootKey.file, 40 * 60 * 1000) : started.waitForSsh(40 * 60 * 1000)));
         let existing: ExistingServerRun | undefined;
-        try {
-            if (rootKey) {
-                await vm.waitForFirstLogin(rootKey.file, 40 * 60 * 1000);
-                log(`root answers on port 22 after ${Math.round((Date.now() - vm.startedAt) / 1000)} s; hardening over SSH`);
+        if (rootKey) {
+            log(`root answers on port 22 after ${Math.round((Date.now() - vm.startedAt) / 1000)} s; hardening over SSH`);
+            try {
                 existing = hardenOverSsh(vm, rootKey.file, settings, plan);
+                await vm.waitForSsh(60 * 1000);
+            } catch (error) {
+                log(`console tail:\n${vm.consoleTail()}`);
+                throw error;
             }
-            await vm.waitForSsh(rootKey ? 60 * 1000 : 40 * 60 * 1000);
-        } catch (error) {
-            log(`console tail:\n${vm.consoleTail()}`);
-            throw error;
         }
         log(`hardened SSH answers after ${Math.round((Date.now() - vm.startedAt) / 1000)} s; running the host-ready step`);
         const hostReady = vm.ssh(hostReadyScript());
@@ -115,6 +114,27 @@ export const mochaHooks = {
         context?.vm.stop();
     },
 };
+
+/**
+ * Starts the VM and waits until it `answers`. The guest kernel has, rarely, panicked early in boot
+ * under software emulation; a new VM from the same image then boots normally. So a panic gets one
+ * new start, said in the log; any other failure, or a second panic, fails the run.
+ */
+async function startAndWait(start: () => Promise<Vm>, answers: (vm: Vm) => Promise<void>): Promise<Vm> {
+    for (let attempt = 1; ; attempt++) {
+        const vm = await start();
+        log(`VM started; SSH on 127.0.0.1:${vm.sshHostPort} -> the guest's sshPort, port 22 on 127.0.0.1:${vm.port22HostPort}; console ${vm.consoleLog}`);
+        try {
+            await answers(vm);
+            return vm;
+        } catch (error) {
+            log(`console tail:\n${vm.consoleTail()}`);
+            vm.stop();
+            if (!(error instanceof GuestPanicked) || attempt === 2) throw error;
+            log("the guest kernel panicked (software emulation); starting a new VM, once");
+        }
+    }
+}
 
 /** The SSH sources host-access gives UFW: none on a cloud (its firewall filters), `adminCidrs` on an existing server. */
 export function sshSources(settings: Settings): readonly string[] | undefined {
