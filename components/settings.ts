@@ -328,7 +328,7 @@ function readExistingServer(r: Reader, cloud: TargetName | undefined): ExistingS
     const address = r.string("serverAddress", undefined);
     if (address === undefined) {
         r.problems.push(`${PROJECT}:serverAddress is not set; cloud existing needs your server's public IPv4 address or DNS name (pulumi config set serverAddress 203.0.113.10).`);
-    } else if (!HOST_ADDRESS.test(address) && !parseCidr(address).ok) {
+    } else if (!HOST_ADDRESS.test(address) && (address.includes("/") || !parseCidr(address).ok)) {
         r.problem("serverAddress", address, "it must be the server's IPv4 address or DNS name, such as 203.0.113.10 or vps.example.com");
     }
     const user = r.string("firstLoginUser", "root") ?? "root";

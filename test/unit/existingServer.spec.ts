@@ -61,6 +61,8 @@ describe("cloud existing", () => {
 
         it("refuses a bad address, login, port, size or region, naming the value and what is accepted", () => {
             assertOneProblem(problems(existing({ "openclaw:serverAddress": "https://vps" })), ['openclaw:serverAddress is "https://vps"; it must be the server\'s IPv4 address or DNS name']);
+            // An address, not a block: parseCidr also reads 203.0.113.0/24.
+            assertOneProblem(problems(existing({ "openclaw:serverAddress": "203.0.113.0/24" })), ['openclaw:serverAddress is "203.0.113.0/24"; it must be the server\'s IPv4 address or DNS name']);
             assertOneProblem(problems(existing({ "openclaw:firstLoginUser": "Root User" })), ['openclaw:firstLoginUser is "Root User"; it must be a login name such as root or debian.']);
             assertOneProblem(problems(existing({ "openclaw:firstLoginPort": "70000" })), ['openclaw:firstLoginPort is "70000"; it must be a port from 1 to 65535.']);
             assertOneProblem(problems(existing({ "openclaw:serverType": "cx23" })), ['openclaw:serverType is "cx23"', "2vcpu-4gb"]);
