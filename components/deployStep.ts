@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { Trigger } from "./triggers";
 
 /**
  * One step of the deploy, as data. `deployCommand` maps it to a `remote.Command`; the VM test runs
@@ -12,7 +13,8 @@ export interface DeployStep {
     readonly script: string;
     /** Secrets reach the host only this way: on standard input, never on a command line. */
     readonly stdin?: pulumi.Input<string>;
-    readonly triggers: readonly pulumi.Input<unknown>[];
+    /** Made by `./triggers`: never a secret, so an unknown one previews (see there). */
+    readonly triggers: readonly Trigger[];
     /**
      * Run when the step's resource is deleted: on `pulumi destroy`, and also after a trigger replaced
      * it, so such a script must check that it still acts on the host it belongs to.

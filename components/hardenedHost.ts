@@ -7,6 +7,7 @@ import { HostProvider, InboundRule } from "../providers";
 import { deployCommand, DeployStep } from "./deployStep";
 import { hostAccessScript, renderAuthorizedKeys } from "./hostAccess";
 import { hostReadyScript } from "./hostReady";
+import { plainTrigger } from "./triggers";
 import { HostSettings } from "./settings";
 import { GATEWAYS } from "./stack/gateways";
 
@@ -95,14 +96,14 @@ export class HardenedHost extends pulumi.ComponentResource {
         };
 
         // The static IP stays when the server is replaced, so the server id is what says "new host".
-        this.readyStep = { name: "host-ready", script: hostReadyScript(), triggers: [provisioned.serverId] };
+        this.readyStep = { name: "host-ready", script: hostReadyScript(), triggers: [plainTrigger(provisioned.serverId)] };
         this.ready = deployCommand(`${name}-${this.readyStep.name}`, this.readyStep, this.connection, { parent: this });
 
         this.accessStep = {
             name: "host-access",
             script: hostAccessScript(host, args.provider.hasCloudFirewall ? undefined : host.adminCidrs),
             stdin: pulumi.output(args.deployKey.publicKey).apply((key) => renderAuthorizedKeys(key, host.sshPublicKeys)),
-            triggers: [provisioned.serverId],
+            triggers: [plainTrigger(provisioned.serverId)],
         };
         this.access = deployCommand(`${name}-${this.accessStep.name}`, this.accessStep, this.connection, { parent: this, dependsOn: [this.ready] });
 

@@ -5,14 +5,18 @@
 // replaced by <secret:NAME>, and the synth fails if any is left.
 //
 //   synth <stack> [--config-file FILE] [--out DIR] [--reveal-mock-secrets FILE]
+//   synth <stack> --first-preview [--config-file FILE]
 //
+//   --first-preview             write nothing: run the program as a new stack's first preview
+//                               does (every output a provider computes unknown) and fail on
+//                               any input the engine or its provider could not carry then
 //   --config-file FILE          read the config from FILE instead of Pulumi.<stack>.yaml
 //   --out DIR                   write DIR/<stack> instead of out/<stack>
 //   --reveal-mock-secrets FILE  also write the raw mock secret values (placeholders, never real
 //                               secrets) to FILE as JSON, so a test can prove none reached out/
 //
-// Exit status: 0 written; 1 the config is not valid (the same sentences as a preview) or the
-// program failed, nothing written; 2 usage.
+// Exit status: 0 written (or the first preview would pass); 1 the config is not valid (the same sentences as a preview) or the
+// program failed, nothing written (or the first preview would fail); 2 usage.
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,6 +24,7 @@ import { ConfigError } from "../components/settings";
 import { readStackConfig } from "./config";
 import { hostContents, OutputFile } from "./files";
 import { installMocks, reveal } from "./mocks";
+import { firstPreviewProblems } from "./firstPreview";
 import { buildPlan, renderPlan, StackOutput } from "./plan";
 import { SecretBook } from "./secrets";
 
@@ -31,11 +36,12 @@ interface Options {
     readonly configFile: string;
     readonly outRoot: string;
     readonly revealFile?: string;
+    readonly firstPreview: boolean;
 }
 
 class UsageError extends Error {}
 
-const USAGE = "usage: npm run synth -- <stack> [--config-file FILE] [--out DIR] [--reveal-mock-secrets FILE]";
+const USAGE = "usage: npm run synth -- <stack> [--config-file FILE] [--out DIR] [--reveal-mock-secrets FILE] [--first-preview]";
 
 function parseArgs(argv: readonly string[]): Options {
     const positional: string[] = [];
@@ -45,6 +51,8 @@ function parseArgs(argv: readonly string[]): Options {
         if (["--config-file", "--out", "--reveal-mock-secrets"].includes(arg)) {
             if (argv[i + 1] === undefined) throw new UsageError(`${arg} needs a value; ${USAGE}`);
             flags[arg] = argv[++i];
+        } else if (arg === "--first-preview") {
+            flags[arg] = "yes";
         } else if (arg.startsWith("-")) {
             throw new UsageError(`Unknown option ${arg}; ${USAGE}`);
         } else {
@@ -56,7 +64,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`"${stack}" is not a stack name (letters, digits, dots, dashes and underscores).`);
     const configFile = path.resolve(flags["--config-file"] ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
     if (!fs.existsSync(configFile)) throw new UsageError(`There is no ${path.relative(process.cwd(), configFile) || configFile}: synth reads the stack's config from it.`);
-    return { stack, configFile, outRoot: path.resolve(flags["--out"] ?? path.join(ROOT, "out")), revealFile: flags["--reveal-mock-secrets"] };
+    return { stack, configFile, outRoot: path.resolve(flags["--out"] ?? path.join(ROOT, "out")), revealFile: flags["--reveal-mock-secrets"], firstPreview: "--first-preview" in flags };
 }
 
 /** The value of a stack output and whether it is secret. */
@@ -136,6 +144,17 @@ async function synth(options: Options): Promise<string> {
     return `synth: wrote ${shown}: ${recorder.resources.length} resources, ${host.steps.length} deploy steps, ${host.hostFiles.length} host files; read ${path.join(shown, "plan.md")} first.`;
 }
 
+/** The program as a new stack's first preview runs it; throws a SynthError naming every input that would stop it. */
+async function firstPreview(options: Options): Promise<string> {
+    const config = readStackConfig(options.configFile, path.join(ROOT, "Pulumi.yaml"), new SecretBook());
+    const recorder = installMocks(options.stack, new SecretBook(), "first-preview");
+    pulumi.runtime.setAllConfig(config.values, config.secretKeys);
+    await runProgram();
+    const problems = firstPreviewProblems(recorder.resources);
+    if (problems.length > 0) throw new Error(`synth: a first preview of ${options.stack} would fail:\n  - ${problems.join("\n  - ")}`);
+    return `synth: a first preview of ${options.stack} sends ${recorder.resources.length} resources, and no input the engine or its provider could not carry.`;
+}
+
 async function main(): Promise<number> {
     let options: Options;
     try {
@@ -146,7 +165,7 @@ async function main(): Promise<number> {
         return 2;
     }
     try {
-        console.log(await synth(options));
+        console.log(await (options.firstPreview ? firstPreview(options) : synth(options)));
         return 0;
     } catch (error) {
         // A preview prints the ConfigError's message (every problem, one line each): so does synth.

@@ -25,6 +25,8 @@ export interface SynthResource {
     readonly custom: boolean;
     /** Inputs as the engine received them; secret values are wrapped in `Secret`. */
     inputs: Record<string, unknown>;
+    /** Inputs exactly as the SDK sent them to the engine: unknowns and secrets as their wire markers. */
+    readonly sent: Record<string, unknown>;
     /** The mock's id for it (a stand-in for the cloud's). */
     id?: string;
     readonly options: {
@@ -213,12 +215,16 @@ function call(args: pulumi.runtime.MockCallArgs, book: SecretBook, standIns: Sta
  * Installs the mocks for project `openclaw` and `stack`, and records what the program registers.
  * Call before the program is loaded.
  */
-export function installMocks(stack: string, book: SecretBook): SynthRecorder {
+export function installMocks(stack: string, book: SecretBook, mode: "up" | "first-preview" = "up"): SynthRecorder {
     const resources: SynthResource[] = [];
     const standIns: StandIn[] = [];
     pulumi.runtime.setMocks(
         {
             newResource(args) {
+                // A new stack's first preview: every resource is to be created, so it has no id yet
+                // and every output its provider computes is unknown (a property left out of the
+                // answer is unknown in a preview); only what the program gave it is known.
+                if (mode === "first-preview") return { id: undefined, state: args.inputs };
                 const id = args.type.endsWith("AccessKey") ? `AKIASYNTH${mockId(args.type, args.name).padStart(11, "0")}` : mockId(args.type, args.name);
                 const inputs = reveal(markSecrets(args.inputs));
                 const record = [...resources].reverse().find((r) => r.type === args.type && r.name === args.name);
@@ -236,7 +242,7 @@ export function installMocks(stack: string, book: SecretBook): SynthRecorder {
         },
         "openclaw",
         stack,
-        false,
+        mode === "first-preview",
     );
 
     // The mock monitor hands `newResource` no parent or options; the request it receives has them.
@@ -249,6 +255,7 @@ export function installMocks(stack: string, book: SecretBook): SynthRecorder {
             parent: req.getParent() ? keyOfUrn(req.getParent()) : undefined,
             custom: req.getCustom(),
             inputs: {},
+            sent: req.getObject()?.toJavaScript() ?? {},
             options: {
                 protect: Boolean(req.getProtect()),
                 retainOnDelete: Boolean(req.getRetainondelete()),

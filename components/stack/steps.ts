@@ -1,9 +1,9 @@
 // The stack's deploy steps, as data: `OpenClawStack` maps each to a remote command run as `deploy`
 // on the hardened SSH port, and the VM test runs the same scripts over plain SSH.
-import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { readScriptFile } from "../../cloud-init/scriptFile";
 import { DeployStep } from "../deployStep";
+import { contentTrigger, hashTrigger, plainTrigger, sha256, Trigger } from "../triggers";
 import { IngressMode, StateStore } from "../settings";
 import { renderBackupScript } from "./backupScript";
 import { renderFirewallScript, renderFirewallUnit } from "./hostFirewall";
@@ -73,12 +73,7 @@ export interface StackStepsInput {
     readonly maintenance: MaintenanceStepsInput;
 }
 
-export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-/** A hash of a possibly secret input; stays secret when the input is. */
-const hashOf = (input: pulumi.Input<string>): pulumi.Output<string> => pulumi.output(input).apply(sha256);
-
-export { shellQuote };
+export { sha256, shellQuote };
 
 const COMPOSE = `sudo docker compose --project-directory ${STACK_DIR} -f ${STACK_FILES.compose}`;
 
@@ -120,24 +115,24 @@ sudo systemctl enable --quiet ${HOST_FIREWALL_FILES.unitName}
 sudo systemctl start ${HOST_FIREWALL_FILES.unitName}
 `),
         stdin: sources,
-        triggers: [hashOf(sources)],
+        triggers: [hashTrigger(sources)],
     };
 }
 
 /** Joining the tailnet (before the stack) and serving the gateway in it (after the stack is up, rerun with it). */
 function tailscaleSteps(
     input: TailscaleJoin,
-    serveTriggers: readonly pulumi.Input<unknown>[],
+    serveTriggers: readonly Trigger[],
 ): { join: DeployStep[]; serve: DeployStep } {
     const install = script(tailscaleInstallBody());
     return {
         join: [
-            { name: "tailscale-install", script: install, triggers: [sha256(install)], needsRegistry: true },
+            { name: "tailscale-install", script: install, triggers: [contentTrigger(install)], needsRegistry: true },
             {
                 name: "tailscale-up",
                 script: script(tailscaleUpBody(input.hostName, input.sshPort)),
                 stdin: input.authKey,
-                triggers: [pulumi.secret(hashOf(input.authKey))],
+                triggers: [hashTrigger(input.authKey)],
                 needsRegistry: true,
             },
         ],
@@ -197,7 +192,7 @@ function fileStep(name: string, target: string, content: string, modeAndOwner: s
         name,
         script: script(`write_file ${target} ${modeAndOwner}${then ? `\n${then}` : ""}`),
         stdin: content,
-        triggers: [sha256(content)],
+        triggers: [contentTrigger(content)],
     };
 }
 
@@ -245,13 +240,13 @@ sudo systemctl enable --quiet ${MAINTENANCE_UNITS.watchdogTimer}
 sudo systemctl restart ${MAINTENANCE_UNITS.watchdogTimer}
 `);
     return [
-        { name: "maintenance-tools", script: tools, triggers: [sha256(tools)] },
-        { name: "maintenance", script: files, stdin: input.config, triggers: [sha256(files), hashOf(input.config)] },
+        { name: "maintenance-tools", script: tools, triggers: [contentTrigger(tools)] },
+        { name: "maintenance", script: files, stdin: input.config, triggers: [contentTrigger(files), hashTrigger(input.config)] },
         {
             name: "maintenance-secrets",
             script: script(`write_file ${MAINTENANCE_FILES.secrets} 0600 root:root`),
             stdin: input.secrets,
-            triggers: [pulumi.secret(hashOf(input.secrets))],
+            triggers: [hashTrigger(input.secrets)],
         },
         ...(input.store === "none"
             ? []
@@ -260,7 +255,7 @@ sudo systemctl restart ${MAINTENANCE_UNITS.watchdogTimer}
                       name: "state-restore",
                       // Only into an empty state volume, and only when the bucket holds a backup.
                       script: script(`sudo ${MAINTENANCE_FILES.backupCommand} restore --if-empty latest`),
-                      triggers: [input.bucket],
+                      triggers: [plainTrigger(input.bucket)],
                   },
               ]),
     ];
@@ -273,14 +268,14 @@ sudo systemctl restart ${MAINTENANCE_UNITS.watchdogTimer}
  * the id a new server would get none of the steps.
  */
 export function stackSteps(input: StackStepsInput): DeployStep[] {
-    return stepsOnAnyServer(input).map((step) => ({ ...step, triggers: [input.serverId, ...step.triggers] }));
+    return stepsOnAnyServer(input).map((step) => ({ ...step, triggers: [plainTrigger(input.serverId), ...step.triggers] }));
 }
 
 function stepsOnAnyServer(input: StackStepsInput): DeployStep[] {
     const { files, ingress } = input;
-    const envHash = pulumi.secret(hashOf(files.env));
-    const egressBuildHash = sha256(JSON.stringify([files.egressDockerfile, files.egressMainGo, files.egressGoMod, files.egressGoSum]));
-    const composeHash = sha256(files.compose);
+    const envHash = hashTrigger(files.env);
+    const egressBuildHash = contentTrigger(JSON.stringify([files.egressDockerfile, files.egressMainGo, files.egressGoMod, files.egressGoSum]));
+    const composeHash = contentTrigger(files.compose);
     const tailscale = "tailscale" in ingress ? tailscaleSteps(ingress.tailscale, [composeHash, envHash]) : undefined;
     const containers = containersFor(ingress.mode);
     const gatewayConfigs = GATEWAYS.map((gateway) => files.gatewayConfigs[gateway.name]);
@@ -367,7 +362,7 @@ ${GATEWAYS.map((gateway) => gatewayChecks(gateway, input.egressProbe)).join("")}
 [ "$status" != 200 ] || fail "the egress proxy allowed CONNECT ${input.egressProbe.refused}, which is not allowlisted"
 echo "the egress proxy refuses ${input.egressProbe.refused}, to web_fetch and to CONNECT ($status)"
 `),
-            triggers: [composeHash, envHash, egressBuildHash, sha256(gatewayConfigs.join("") + files.litellmConfig + files.egressAcl)],
+            triggers: [composeHash, envHash, egressBuildHash, contentTrigger(gatewayConfigs.join("") + files.litellmConfig + files.egressAcl)],
             needsRegistry: true,
         },
     ];
