@@ -7,9 +7,9 @@ import { devConfigFor, SECRET_KEYS } from "../fixtures";
 const INDEX = require.resolve("../../index");
 
 /** Runs `index.ts` as `pulumi up` would, with the dev stack's config moved to `cloud`. */
-function runProgram(cloud: CloudName): Record<string, pulumi.Output<any> | string> {
+function runProgram(cloud: CloudName, extra: Record<string, string> = {}): Record<string, pulumi.Output<any> | string> {
     resetMocks();
-    pulumi.runtime.setAllConfig(devConfigFor(cloud), SECRET_KEYS);
+    pulumi.runtime.setAllConfig(devConfigFor(cloud, extra), SECRET_KEYS);
     delete require.cache[INDEX];
     return require(INDEX);
 }
@@ -50,6 +50,13 @@ describe("the program (index.ts) with the dev stack's config", () => {
             assert.strictEqual(ofType("openclaw:index:Deployment").length, 1);
         });
     }
+
+    it("leaves out the outputs a stack does not have, rather than exporting undefined (which Pulumi warns of on every preview)", async () => {
+        const outputs = runProgram("hetzner", { "openclaw:ingress": "none", "openclaw:stateStore": "none" });
+        assert.deepStrictEqual(Object.keys(outputs).sort(), EXPORTS.filter((name) => name !== "tunnelId" && name !== "stateBucket").sort());
+        assert.deepStrictEqual(Object.entries(outputs).filter(([, value]) => value === undefined), []);
+        await settled();
+    });
 
     it("creates nothing when the config is invalid", () => {
         resetMocks();
