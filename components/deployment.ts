@@ -105,6 +105,7 @@ export class OpenClawDeployment extends pulumi.ComponentResource {
                 litellmMasterKey: this.secrets.litellmMasterKey,
                 connection: this.host.connection,
                 serverId: this.host.serverId,
+                keptServer: this.host.keptServerId ? { serverId: this.host.keptServerId, deployPublicKey: this.secrets.deployPublicKey } : undefined,
                 hostReady: this.host.access,
                 stackName: pulumi.getStack(),
                 backups,

@@ -44,6 +44,8 @@ export class HardenedHost extends pulumi.ComponentResource {
     readonly publicIp: pulumi.Output<string>;
     /** The server's id at the cloud; it changes only when the server is replaced. */
     readonly serverId: pulumi.Output<string>;
+    /** Set when destroy leaves the server standing (the operator's own): what identifies it. */
+    readonly keptServerId?: pulumi.Output<string>;
     /** The rendered user data (no secrets in it); a server the operator already has gets the same plan over SSH. */
     readonly userData: pulumi.Output<string>;
     /** How remote commands reach the host: `deploy` on the hardened SSH port. */
@@ -84,6 +86,7 @@ export class HardenedHost extends pulumi.ComponentResource {
         );
         this.publicIp = provisioned.publicIp;
         this.serverId = pulumi.output(provisioned.serverId);
+        this.keptServerId = provisioned.keptServerId;
 
         this.connection = {
             host: provisioned.publicIp,

@@ -10,6 +10,7 @@ import { renderIngressSources } from "./stack/hostFirewall";
 import { gatewayUrl } from "./stack/ingress";
 import { containersFor, IngressStepsInput, MaintenanceStepsInput, stackSteps } from "./stack/steps";
 import { gatewayUrlFromServeOutput, TAILSCALE_SERVE_STEP } from "./stack/tailscale";
+import { KeptServer } from "./stack/teardown";
 
 /** The state bucket as the host reaches it: where it is, and the host's own credentials for it. */
 export interface BucketAccess {
@@ -44,6 +45,8 @@ export interface OpenClawStackArgs {
     readonly connection: command.types.input.remote.ConnectionArgs;
     /** The server's id; a new server reruns every step. */
     readonly serverId: pulumi.Input<string>;
+    /** Set when destroy leaves the server standing: the stack's teardown then runs there. */
+    readonly keptServer?: KeptServer;
     /** The host's last step (host-access): the first stack step runs after it. */
     readonly hostReady: pulumi.Resource;
     /** The stack's name, as alerts and the backup settings file name it. */
@@ -136,6 +139,7 @@ export class OpenClawStack extends pulumi.ComponentResource {
                 }),
             },
             serverId: args.serverId,
+            keptServer: args.keptServer,
             egressProbe: egressProbe(egressAllowlistFor(app)),
             ingress: ingressStepsInput(args),
             maintenance: maintenanceInput(args),

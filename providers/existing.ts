@@ -6,12 +6,16 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { DEPLOY_USER } from "../cloud-init/paths";
+import { shellWord } from "../cloud-init/shell";
 import { renderPreflight } from "../cloud-init/preflight";
 import type { HostPlan } from "../cloud-init/hostPlan";
 import { renderSshHardening } from "../cloud-init/sshHardening";
 import { CloudCatalog, HostProvider, HostRequest, ProvisionedHost, reachedThrough, ServerSize } from "./types";
 
 const GiB = 1024;
+
+/** Run from the project's directory (where Pulumi runs the program) before the first login. */
+export const FIRST_LOGIN_PROBE_SCRIPT = "scripts/first-login-probe.js";
 
 /**
  * The sizes `serverType` may name on a server of the operator's: CPUs and memory, which the
@@ -72,25 +76,40 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
     if (!server) throw new Error("cloud existing needs the server's address and first login (settings give them)");
     const commands = request.plan.apply((plan) => existingServerCommands(plan, request, server.port));
     const logging = { logging: "stdoutAndStderr", addPreviousOutputInEnv: false } as const;
+    const sshPort = request.plan.apply((plan) => plan.hardening.sshPort);
+
+    // From where Pulumi runs: an SSH server must answer where the first login goes, or the step
+    // fails at once with a sentence saying what to check (the SSH client would retry for minutes,
+    // and a server hardened before answers root on port 22 no more). Once per server, as the login.
+    const probe = new command.local.Command(
+        `${name}-first-login-probe`,
+        {
+            create: pulumi.interpolate`node ./${FIRST_LOGIN_PROBE_SCRIPT} ${shellWord(server.address)} ${server.port} ${shellWord(server.user)} ${sshPort}`,
+            triggers: [server.address],
+            ...logging,
+        },
+        { parent, ignoreChanges: ["create"] },
+    );
 
     // Once per server: the first login stops working when the hardening is done, so a later
     // change to this script must not run it again (`ignoreChanges`). A new address is a new server.
     const firstLogin = new command.remote.Command(
         `${name}-first-login`,
         {
-            connection: { host: server.address, port: server.port, user: server.user, privateKey: pulumi.secret(server.privateKey), dialErrorLimit: 10, perDialTimeout: 15 },
+            // The probe found sshd there: a failure now is the key or the user, which retries do not fix.
+            connection: { host: server.address, port: server.port, user: server.user, privateKey: pulumi.secret(server.privateKey), dialErrorLimit: 3, perDialTimeout: 10 },
             create: commands.firstLogin,
             triggers: [server.address],
             ...logging,
         },
-        { parent, ignoreChanges: ["create", "connection"] },
+        { parent, dependsOn: [probe], ignoreChanges: ["create", "connection"] },
     );
 
     // As deploy on sshPort, which the first login opened: a changed plan runs it again (an update).
     const hardening = new command.remote.Command(
         `${name}-harden`,
         {
-            connection: { host: server.address, port: request.plan.apply((plan) => plan.hardening.sshPort), user: DEPLOY_USER, privateKey: pulumi.secret(request.deployPrivateKey), dialErrorLimit: 10, perDialTimeout: 15 },
+            connection: { host: server.address, port: sshPort, user: DEPLOY_USER, privateKey: pulumi.secret(request.deployPrivateKey), dialErrorLimit: 10, perDialTimeout: 15 },
             create: commands.hardening,
             triggers: [firstLogin.id],
             ...logging,
@@ -104,6 +123,7 @@ function createHost(request: HostRequest, parent: pulumi.Resource): ProvisionedH
     return {
         publicIp: reachedThrough(pulumi.output(server.address), hardening),
         serverId: pulumi.interpolate`${firstLogin.id}/${hardeningHash}`,
+        keptServerId: firstLogin.id,
     };
 }
 

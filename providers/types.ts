@@ -90,6 +90,11 @@ export interface ProvisionedHost {
     readonly publicIp: pulumi.Output<string>;
     /** The cloud's id of the current server; changes when the server is replaced (or, on an existing server, hardened anew). */
     readonly serverId: pulumi.Output<string>;
+    /**
+     * Set when the server outlives the stack (a server the operator already has): what identifies
+     * that server. `pulumi destroy` then removes the stack from it rather than deleting it.
+     */
+    readonly keptServerId?: pulumi.Output<string>;
 }
 
 /** The type tokens of a cloud's parts, by role: what tests and synth look up. */

@@ -14,6 +14,7 @@ import { GATEWAY_UID, HOST_FIREWALL_FILES, MAINTENANCE_FILES, MAINTENANCE_UNITS,
 import { renderMaintenanceUnits } from "./maintenance";
 import { shellQuote } from "./shell";
 import { TAILSCALE_SERVE_STEP, tailscaleInstallBody, tailscaleServeBody, tailscaleUpBody } from "./tailscale";
+import { KeptServer, teardownStep } from "./teardown";
 import { renderWatchdogScript } from "./watchdogScript";
 
 /** Every file the stack needs, rendered. The `.env` is secret and arrives as an Output. */
@@ -67,6 +68,8 @@ export interface StackStepsInput {
      * directory records it, so a teardown never touches a newer server.
      */
     readonly serverId: pulumi.Input<string>;
+    /** Set when destroy leaves the server standing: the first step is then the teardown. */
+    readonly keptServer?: KeptServer;
     /** An allowlisted host the egress check must reach, and one it must be refused. */
     readonly egressProbe: EgressProbe;
     readonly ingress: IngressStepsInput;
@@ -268,7 +271,8 @@ sudo systemctl restart ${MAINTENANCE_UNITS.watchdogTimer}
  * the id a new server would get none of the steps.
  */
 export function stackSteps(input: StackStepsInput): DeployStep[] {
-    return stepsOnAnyServer(input).map((step) => ({ ...step, triggers: [plainTrigger(input.serverId), ...step.triggers] }));
+    const steps = stepsOnAnyServer(input).map((step) => ({ ...step, triggers: [plainTrigger(input.serverId), ...step.triggers] }));
+    return input.keptServer ? [teardownStep(input.keptServer), ...steps] : steps;
 }
 
 function stepsOnAnyServer(input: StackStepsInput): DeployStep[] {

@@ -261,10 +261,10 @@ describe("synth (npm run synth -- <stack>): its files, checked by the tools that
             s = synthesize("dev", ["--config-file", config]);
         });
 
-        it("has no server and no user data: the first login and the hardening are the first steps, then every step a cloud's server gets", () => {
+        it("has no server and no user data: the first login and the hardening are the first steps, then every step a cloud's server gets, after the teardown that destroy runs", () => {
             assert.ok(!fs.existsSync(path.join(s.dir, "user-data.yaml")));
             assert.deepStrictEqual(s.plan.resources.filter((r: any) => Object.values(STACKS.dev.types).slice(0, 3).includes(r.type)), []);
-            assert.deepStrictEqual(s.plan.steps.map((step: any) => step.name), ["first-login", "harden", ...STACKS.dev.steps]);
+            assert.deepStrictEqual(s.plan.steps.map((step: any) => step.name), ["first-login", "harden", ...HOST_STEP_NAMES, "teardown", ...stackStepNames("tunnel", "r2")]);
         });
 
         it("keeps the first login's key out of every file, and the firewall output says UFW is alone", () => {

@@ -112,6 +112,31 @@ describe("cloud existing", () => {
             assert.deepStrictEqual([firstLogin?.inputs.delete, harden?.inputs.delete], [undefined, undefined]);
         });
 
+        it("probes, from where Pulumi runs, that an SSH server answers the first login, and gives up on the login within a minute", () => {
+            const probe = recorded.find((r) => r.type === "command:local:Command" && r.name === "openclaw-first-login-probe");
+            assert.strictEqual(probe?.inputs.create, "node ./scripts/first-login-probe.js 203.0.113.10 22 root 9922");
+            assert.deepStrictEqual(probe?.inputs.triggers, ["203.0.113.10"]);
+            const firstLogin = command("first-login");
+            assert.ok(firstLogin?.dependencies.includes("command:local:Command::openclaw-first-login-probe"));
+            const { dialErrorLimit, perDialTimeout } = firstLogin?.inputs.connection;
+            assert.ok(dialErrorLimit * perDialTimeout <= 40, `${dialErrorLimit} dials of ${perDialTimeout} s`);
+        });
+
+        it("removes the stack from the server on destroy: the first stack step's delete, replaced only by another server", async () => {
+            const steps = deployment.stack.steps;
+            assert.strictEqual(steps[0].name, "teardown");
+            const teardown = command("teardown");
+            assert.deepStrictEqual(teardown?.inputs.triggers, [command("first-login")?.id], "a new hardening or secret never replaces it (its delete would run after the new deploy)");
+            const script: string = teardown?.inputs.delete;
+            const deployKey = (await valueOf(deployment.secrets.deployPublicKey)).trim();
+            assert.ok(script.includes(`readonly DEPLOY_KEY='${deployKey}'`), "it removes the program's deploy key");
+            assert.match(script, /^readonly SECRET_FILES='\/opt\/openclaw\/\.env \/etc\/openclaw-maintenance\/secrets\.env'$/m);
+            assert.match(script, /^readonly DATA_VOLUMES=openclaw-state$/m);
+            assert.ok(!/PRIVATE KEY/.test(script), "no private key in it");
+            // Every other stack step is deleted before it: each depends on the one before.
+            assert.ok(command("stack-directories")?.dependencies.includes("command:remote:Command::openclaw-teardown"));
+        });
+
         it("gives UFW the adminCidrs (host-access) and says the firewall is UFW alone", async () => {
             const access = command("host-access");
             assert.match(access?.inputs.create, /^sources=\(203\.0\.113\.7\/32\)$/m);
