@@ -6,7 +6,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ContainerLike, inContainer } from "../container";
+import { ContainerLike, imagePath, inContainer } from "../container";
 import { ROOT } from "../fixtures";
 import { RunningProgram, sleep, startProgram } from "../processes";
 import { RunResult } from "./tools";
@@ -36,16 +36,27 @@ export function node24Env(home: string, env: Readonly<Record<string, string>> = 
     return { PATH: `${NODE24_BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: home, ...env };
 }
 
-/** Node 24 with `args`, directly or as `container` describes. */
-function node24Command(args: readonly string[], container?: ContainerLike): [string, string[]] {
+/**
+ * Node 24 with `args` and `env`: directly, or as `container` describes with Node 24 and OpenClaw
+ * as its image's files (in `workdir`, if given), the paths in `args` and PATH made the image's.
+ */
+export function node24Command(
+    args: readonly string[],
+    env: NodeJS.ProcessEnv,
+    container?: ContainerLike,
+    workdir?: string,
+): { command: string; argv: string[]; env: NodeJS.ProcessEnv } {
     assertInstalled();
-    return container ? inContainer(container, [NODE24, ...args]) : [NODE24, [...args]];
+    if (!container) return { command: NODE24, argv: [...args], env };
+    const inImage = (file: string) => (file === OPENCLAW_TOOLS || file.startsWith(`${OPENCLAW_TOOLS}/`) ? imagePath(file) : file);
+    const [command, argv] = inContainer({ ...container, image: [OPENCLAW_TOOLS] }, [NODE24, ...args].map(inImage), workdir && inImage(workdir));
+    return { command, argv, env: { ...env, PATH: env.PATH?.split(":").map(inImage).join(":") } };
 }
 
 /** Runs Node 24 with `args` (as `container` describes, if given); two minutes at most. */
 export function node24(args: readonly string[], env: NodeJS.ProcessEnv, container?: ContainerLike): RunResult & { readonly stdout: string } {
-    const [command, argv] = node24Command(args, container);
-    const result = spawnSync(command, argv, { encoding: "utf8", env, timeout: 120_000 });
+    const run = node24Command(args, env, container);
+    const result = spawnSync(run.command, run.argv, { encoding: "utf8", env: run.env, timeout: 120_000 });
     return { status: result.status, stdout: result.stdout ?? "", output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
 }
 
@@ -63,8 +74,9 @@ export type RunningGateway = RunningProgram;
  * its own; stopping it gives the gateway 15 s to drain.
  */
 export function startNode24(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string, container?: ContainerLike): RunningGateway {
-    const [command, argv] = node24Command(args, container);
-    const program = startProgram(command, argv, env, cwd);
+    const run = node24Command(args, env, container, cwd);
+    // In a container, the script changes to `cwd` once it is mounted.
+    const program = startProgram(run.command, run.argv, run.env, container ? "/" : cwd);
     return { ...program, stop: () => program.stop(15_000) };
 }
 

@@ -10,13 +10,14 @@ import * as net from "net";
 import * as path from "path";
 import { LITELLM_MASTER_KEY_ENV } from "../../components/stack/litellmConfig";
 import { PORTS } from "../../components/stack/layout";
-import { ContainerLike, containerDir, inContainer } from "../container";
+import { ContainerLike, containerDir, imagePath, inContainer } from "../container";
 import { ROOT } from "../fixtures";
 import { RunningProgram, startProgram, waitUntil } from "../processes";
 
 export const LITELLM_VENV = process.env.OPENCLAW_LITELLM_TOOLS ?? path.join(ROOT, ".tools", "litellm");
 export const REDIS_TOOLS = process.env.OPENCLAW_REDIS_TOOLS ?? path.join(ROOT, ".tools", "redis");
 const LITELLM = path.join(LITELLM_VENV, "bin", "litellm");
+const PYTHON = path.join(LITELLM_VENV, "bin", "python3");
 const REDIS_SERVER = path.join(REDIS_TOOLS, "redis-server");
 
 /** LiteLLM's start (imports, config, router) takes tens of seconds on a busy 2-core machine. */
@@ -65,8 +66,8 @@ export async function startRedis(service: any, address: string, dataDir: string)
     fs.chownSync(dataDir, uid, gid);
     const command: string[] = service.command;
     assert.strictEqual(command[0], "redis-server");
-    const container: ContainerLike = { uid, gid, readOnly: [], hosts: {} };
-    const [program, args] = inContainer(container, [REDIS_SERVER, ...command.slice(1), "--bind", address]);
+    const container: ContainerLike = { uid, gid, readOnly: [], hosts: {}, image: [REDIS_TOOLS] };
+    const [program, args] = inContainer(container, [imagePath(REDIS_SERVER), ...command.slice(1), "--bind", address]);
     const redis = startProgram(program, args, { PATH: "/usr/bin:/bin" }, dataDir);
     await waitUntil(redis, `Redis answering PING on ${address}`, async () => (await redisCommand(address, ["PING"])) === "+PONG", 60_000);
     return { address, dataDir, program: redis };
@@ -139,11 +140,12 @@ export async function startLitellm(run: LitellmRun): Promise<LitellmServer> {
     fs.copyFileSync(configMount.source, config);
     const args = command.map((arg, i) => (command[i - 1] === "--config" ? config : command[i - 1] === "--port" ? String(run.port) : arg));
     // The image runs as root; compose drops every capability.
-    const container: ContainerLike = { uid: 0, gid: 0, readOnly: [configDir], hosts: run.hosts };
-    const [program, argv] = inContainer(container, [LITELLM, ...args]);
+    const container: ContainerLike = { uid: 0, gid: 0, readOnly: [configDir], hosts: run.hosts, image: [LITELLM_VENV] };
+    // The venv's python runs the script, as its #! line would: that line names where the venv was made.
+    const [program, argv] = inContainer(container, [imagePath(PYTHON), imagePath(LITELLM), ...args]);
     const env = {
         ...run.service.environment,
-        PATH: `${path.join(LITELLM_VENV, "bin")}:/usr/bin:/bin`,
+        PATH: `${imagePath(path.join(LITELLM_VENV, "bin"))}:/usr/bin:/bin`,
         HOME: containerDir("litellm-home"),
         SSL_CERT_FILE: run.caFile,
     };
