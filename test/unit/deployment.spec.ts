@@ -82,6 +82,11 @@ for (const cloud of CLOUD_NAMES) {
             assert.deepStrictEqual(step.triggers, [single(parts[cloud].server).id], "a new server reruns the step; nothing else does");
         });
 
+        it("has no teardown step: pulumi destroy deletes the server, and only stack-directories' delete (compose down) touches the host", () => {
+            assert.ok(!deployment.stack.steps.some((step) => step.name === "teardown"));
+            assert.deepStrictEqual(deployment.stack.steps.filter((step) => step.delete !== undefined).map((step) => step.name), ["stack-directories"]);
+        });
+
         it("exports the static IP and an SSH command for it", async () => {
             const ip = mockStaticIp(cloud);
             assert.strictEqual(await valueOf(deployment.serverIp), ip);
