@@ -47,12 +47,13 @@ function makeMountPoint(dir: string): void {
 }
 
 /**
- * The command and arguments that run `argv` as `container` describes, in `workdir` (the image's
- * working directory) if given. The script sets up the namespace, then `setpriv` drops to the uid
- * with no capabilities and no new privileges. Paths in `argv` and `workdir` are the container's:
+ * The command and arguments that run `argv` as `container` describes, in `workdir`, as a container
+ * always has one: the caller's may be hidden (under /tmp), and a program that spawns another in its
+ * own cwd would then fail. The script sets up the namespace, then `setpriv` drops to the uid with
+ * no capabilities and no new privileges. Paths in `argv` and `workdir` are the container's:
  * `imagePath` gives them for the image's files.
  */
-export function inContainer(container: ContainerLike, argv: readonly string[], workdir?: string): [string, string[]] {
+export function inContainer(container: ContainerLike, argv: readonly string[], workdir: string): [string, string[]] {
     assert.ok(process.getuid?.() === 0, "running a process as a container runs it needs root");
     const hostsFile = path.join(containerDir("hosts"), "hosts");
     const entries = Object.entries(container.hosts).map(([name, address]) => `${address} ${name}`);
@@ -70,7 +71,7 @@ export function inContainer(container: ContainerLike, argv: readonly string[], w
         ...image,
         `mount --bind ${shellQuote(hostsFile)} /etc/hosts`,
         "mount -t tmpfs -o mode=1777,size=256m tmpfs /tmp",
-        ...(workdir ? [`cd ${shellQuote(workdir)}`] : []),
+        `cd ${shellQuote(workdir)}`,
         `exec setpriv --reuid=${container.uid} --regid=${container.gid} --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"`,
     ].join("\n");
     return ["/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "container", ...argv]];

@@ -38,18 +38,19 @@ export function node24Env(home: string, env: Readonly<Record<string, string>> = 
 
 /**
  * Node 24 with `args` and `env`: directly, or as `container` describes with Node 24 and OpenClaw
- * as its image's files (in `workdir`, if given), the paths in `args` and PATH made the image's.
+ * as its image's files, the paths in `args`, PATH and `workdir` made the image's. The package's
+ * directory is the default working directory, as the image's WORKDIR holds the same `dist/`.
  */
 export function node24Command(
     args: readonly string[],
     env: NodeJS.ProcessEnv,
     container?: ContainerLike,
-    workdir?: string,
+    workdir = OPENCLAW_PACKAGE_DIR,
 ): { command: string; argv: string[]; env: NodeJS.ProcessEnv } {
     assertInstalled();
     if (!container) return { command: NODE24, argv: [...args], env };
-    const inImage = (file: string) => (file === OPENCLAW_TOOLS || file.startsWith(`${OPENCLAW_TOOLS}/`) ? imagePath(file) : file);
-    const [command, argv] = inContainer({ ...container, image: [OPENCLAW_TOOLS] }, [NODE24, ...args].map(inImage), workdir && inImage(workdir));
+    const inImage = (file: string) => (file.startsWith(`${OPENCLAW_TOOLS}/`) ? imagePath(file) : file);
+    const [command, argv] = inContainer({ ...container, image: [OPENCLAW_TOOLS] }, [NODE24, ...args].map(inImage), inImage(workdir));
     return { command, argv, env: { ...env, PATH: env.PATH?.split(":").map(inImage).join(":") } };
 }
 
@@ -75,8 +76,7 @@ export type RunningGateway = RunningProgram;
  */
 export function startNode24(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string, container?: ContainerLike): RunningGateway {
     const run = node24Command(args, env, container, cwd);
-    // In a container, the script changes to `cwd` once it is mounted.
-    const program = startProgram(run.command, run.argv, run.env, container ? "/" : cwd);
+    const program = startProgram(run.command, run.argv, run.env, cwd);
     return { ...program, stop: () => program.stop(15_000) };
 }
 

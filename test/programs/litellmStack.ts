@@ -67,7 +67,7 @@ export async function startRedis(service: any, address: string, dataDir: string)
     const command: string[] = service.command;
     assert.strictEqual(command[0], "redis-server");
     const container: ContainerLike = { uid, gid, readOnly: [], hosts: {}, image: [REDIS_TOOLS] };
-    const [program, args] = inContainer(container, [imagePath(REDIS_SERVER), ...command.slice(1), "--bind", address]);
+    const [program, args] = inContainer(container, [imagePath(REDIS_SERVER), ...command.slice(1), "--bind", address], dataDir);
     const redis = startProgram(program, args, { PATH: "/usr/bin:/bin" }, dataDir);
     await waitUntil(redis, `Redis answering PING on ${address}`, async () => (await redisCommand(address, ["PING"])) === "+PONG", 60_000);
     return { address, dataDir, program: redis };
@@ -142,14 +142,15 @@ export async function startLitellm(run: LitellmRun): Promise<LitellmServer> {
     // The image runs as root; compose drops every capability.
     const container: ContainerLike = { uid: 0, gid: 0, readOnly: [configDir], hosts: run.hosts, image: [LITELLM_VENV] };
     // The venv's python runs the script, as its #! line would: that line names where the venv was made.
-    const [program, argv] = inContainer(container, [imagePath(PYTHON), imagePath(LITELLM), ...args]);
+    const cwd = containerDir("litellm-cwd");
+    const [program, argv] = inContainer(container, [imagePath(PYTHON), imagePath(LITELLM), ...args], cwd);
     const env = {
         ...run.service.environment,
         PATH: `${imagePath(path.join(LITELLM_VENV, "bin"))}:/usr/bin:/bin`,
         HOME: containerDir("litellm-home"),
         SSL_CERT_FILE: run.caFile,
     };
-    const litellm = startProgram(program, argv, env, containerDir("litellm-cwd"));
+    const litellm = startProgram(program, argv, env, cwd);
     const url = `http://127.0.0.1:${run.port}`;
     const liveness = livenessUrl(run.service, run.port);
     await waitUntil(litellm, `LiteLLM answering ${liveness} with 200`, async () => (await call(liveness)).status === 200, LITELLM_START_MS);
