@@ -5,7 +5,7 @@
 # Managed by the openclaw Pulumi program: checks that this server can be hardened safely.
 set -euo pipefail
 
-readonly OS_RELEASE ACCEPTED_OS OS_IMAGE MEMINFO SERVER_TYPE MIN_CPUS MIN_MEMORY_MIB PORTS DOCKER_SOURCE
+readonly OS_RELEASE ACCEPTED_OS OS_IMAGE MEMINFO SERVER_TYPE MIN_CPUS MIN_MEMORY_MIB PORTS DOCKER_SOURCE GATEWAY_ID
 
 problems=()
 refuse() { problems+=("$*"); }
@@ -47,6 +47,15 @@ for port in $PORTS; do
     fi
 done
 
+## The gateway runs as uid and gid GATEWAY_ID, and its files belong to that id, so that no account
+## of the server owns them or shares its processes (paths.ts says why this id): none may have it.
+if account=$(getent passwd "$GATEWAY_ID"); then
+    refuse "the account ${account%%:*} has uid $GATEWAY_ID, which the stack keeps for the gateway so that no account of this server owns its files or shares its processes: give ${account%%:*} another uid (usermod -u), or use a server without it"
+fi
+if group=$(getent group "$GATEWAY_ID"); then
+    refuse "the group ${group%%:*} has gid $GATEWAY_ID, which the stack keeps for the gateway so that no group of this server shares its files: give ${group%%:*} another gid (groupmod -g), or use a server without it"
+fi
+
 ## Docker: from the source the stack asks for, or not at all yet.
 docker_state="not installed yet"
 if command -v docker >/dev/null 2>&1; then
@@ -77,4 +86,4 @@ if [ "${#problems[@]}" -gt 0 ]; then
 fi
 login="logged in as $(id -un)"
 [ "$(id -u)" = 0 ] || login="$login, with passwordless sudo"
-echo "openclaw-preflight: $os on $arch, $cpus CPUs, $memory_mib MiB; $login; ports $PORTS free; Docker $docker_state"
+echo "openclaw-preflight: $os on $arch, $cpus CPUs, $memory_mib MiB; $login; ports $PORTS free; uid and gid $GATEWAY_ID unused; Docker $docker_state"

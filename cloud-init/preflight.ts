@@ -1,8 +1,9 @@
 // The checks that come before hardening a server the program did not create: the OS, its size,
-// root through the first login, the stack's ports, and where Docker came from. The script is
-// openclaw-preflight.sh; this module gives it its header.
+// root through the first login, the stack's ports, no account with the gateway's uid or gid, and
+// where Docker came from. The script is openclaw-preflight.sh; this module gives it its header.
 import { OS_IMAGES, OsImage, ServerSize } from "../providers/types";
 import type { DockerSource } from "./docker";
+import { GATEWAY_ID } from "./paths";
 import { readScriptFile } from "./scriptFile";
 
 export interface PreflightInput {
@@ -33,5 +34,6 @@ export function renderPreflight(input: PreflightInput): string {
         MIN_MEMORY_MIB: String(input.serverSize.memoryMiB),
         PORTS: input.ports.join(" "),
         DOCKER_SOURCE: input.dockerSource,
+        GATEWAY_ID,
     });
 }

@@ -78,6 +78,7 @@ export const TEST_CLOUDFLARE_RANGES = {
 export function stackStepNames(mode: IngressMode = "tunnel", store: StateStore = "r2"): string[] {
     return [
         "stack-directories",
+        "state-volumes",
         "host-firewall",
         ...(mode === "tailscale" ? ["tailscale-install", "tailscale-up"] : []),
         "maintenance-tools",

@@ -5,7 +5,7 @@
 // gives it its header of paths and names.
 import { readScriptFile } from "../../cloud-init/scriptFile";
 import { GATEWAYS } from "./gateways";
-import { BACKUP_PREFIX, COMPOSE_PROJECT, MAINTENANCE_FILES, STACK_DIR } from "./layout";
+import { BACKUP_PREFIX, COMPOSE_PROJECT, GATEWAY_GID, GATEWAY_UID, IMAGE_NODE_ID, MAINTENANCE_FILES, STACK_DIR } from "./layout";
 
 /** Where the command looks for its files; tests point it at a scratch directory. */
 export interface BackupScriptPaths {
@@ -39,5 +39,8 @@ export function renderBackupScript(paths: BackupScriptPaths = HOST_BACKUP_PATHS)
         COMPOSE_PROJECT,
         BUCKET_PREFIX: BACKUP_PREFIX,
         NAME_PATTERN: BACKUP_NAME_PATTERN,
+        GATEWAY_UID: String(GATEWAY_UID),
+        GATEWAY_GID: String(GATEWAY_GID),
+        IMAGE_NODE_ID: String(IMAGE_NODE_ID),
     });
 }

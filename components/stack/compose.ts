@@ -14,6 +14,7 @@ import {
     CADDY_DATA_VOLUME,
     COMPOSE_PROJECT,
     GATEWAY_PATHS,
+    GATEWAY_GID,
     GATEWAY_UID,
     INGRESS_PROXY_ADDRESS,
     NETWORKS,
@@ -128,7 +129,8 @@ function gatewayService(gateway: Gateway, input: ComposeInput) {
         container_name: gateway.container,
         command: ["node", "dist/index.js", "gateway", "--bind", "lan", "--port", String(gateway.port)],
         init: true,
-        user: `${GATEWAY_UID}:${GATEWAY_UID}`,
+        // Not the image's `node` (1000), which is a login's uid on most hosts: an id no account has.
+        user: `${GATEWAY_UID}:${GATEWAY_GID}`,
         environment: {
             HOME: "/home/node",
             OPENCLAW_CONFIG_PATH: GATEWAY_PATHS.config,
@@ -141,9 +143,15 @@ function gatewayService(gateway: Gateway, input: ComposeInput) {
             ...(input.telegram && gateway.telegram ? { [gateway.env.telegramToken]: fromEnvFile(gateway.env.telegramToken) } : {}),
             ...proxyEnvironment([SERVICES.litellm.container]),
         },
-        volumes: [`${gateway.stateVolume}:${GATEWAY_PATHS.state}`, `${relative(gateway.configDir)}:${GATEWAY_PATHS.configDir}:ro`],
+        volumes: [
+            // nocopy: Docker would otherwise fill an empty volume with the image's directory there,
+            // owner (the image's `node`) included. The state-volumes step makes it, the gateway's own.
+            { type: "volume", source: gateway.stateVolume, target: GATEWAY_PATHS.state, volume: { nocopy: true } },
+            `${relative(gateway.configDir)}:${GATEWAY_PATHS.configDir}:ro`,
+        ],
         read_only: true,
-        tmpfs: ["/tmp:size=256m,mode=1777", `/home/node/.cache:size=128m,uid=${GATEWAY_UID},gid=${GATEWAY_UID},mode=0700`],
+        // The image's HOME is `node`'s and read-only: the gateway writes only its state and this cache.
+        tmpfs: ["/tmp:size=256m,mode=1777", `/home/node/.cache:size=128m,uid=${GATEWAY_UID},gid=${GATEWAY_GID},mode=0700`],
         networks: [NETWORKS.app.name, NETWORKS.proxy.name],
         ...(input.publishGatewayOnLoopback ? { ports: [`127.0.0.1:${gateway.port}:${gateway.port}`] } : {}),
         depends_on: {

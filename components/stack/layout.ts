@@ -1,5 +1,6 @@
 // Where the stack lives on the host and how its containers find each other. Every renderer and
 // deploy step reads these names, so a path or an address is defined exactly once.
+import { GATEWAY_ID } from "../../cloud-init/paths";
 
 /** Compose project name: container, network and volume names derive from it. */
 export const COMPOSE_PROJECT = "openclaw";
@@ -34,8 +35,16 @@ export const HOST_FIREWALL_FILES = {
     unitName: "openclaw-firewall.service",
 } as const;
 
-/** The official image runs as `node`, uid/gid 1000. */
-export const GATEWAY_UID = 1000;
+/** The gateway's own uid and gid, which no account of the host has (see GATEWAY_ID for why this one). */
+export const GATEWAY_UID = GATEWAY_ID;
+export const GATEWAY_GID = GATEWAY_ID;
+
+/**
+ * The image's own user, `node` (uid and gid 1000): the owner of its HOME, /home/node, and of any
+ * directory Docker copies from the image into a new volume. Versions of this program before
+ * GATEWAY_UID ran the gateway as it, so a deploy and a restore give its files to GATEWAY_UID.
+ */
+export const IMAGE_NODE_ID = 1000;
 
 /** Ports inside the stack's networks, but the gateways'. Only Caddy's 80 and 443 are ever published to the internet. */
 export const PORTS = { litellm: 4000, egress: 4750, redis: 6379, http: 80, https: 443 } as const;

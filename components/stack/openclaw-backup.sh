@@ -12,7 +12,7 @@ umask 077
 ## The host's `openclaw-backup` command, which backupScript.ts reads. The deploy writes it without
 ## the `##` notes, and with a generated header in place of the line below: `readonly NAME=value`
 ## for each name on it.
-readonly CONF SECRETS STATE_DIR STACK_DIR GATEWAYS COMPOSE_PROJECT BUCKET_PREFIX NAME_PATTERN
+readonly CONF SECRETS STATE_DIR STACK_DIR GATEWAYS COMPOSE_PROJECT BUCKET_PREFIX NAME_PATTERN GATEWAY_UID GATEWAY_GID IMAGE_NODE_ID
 
 ## GATEWAYS lists each gateway as CONTAINER:VOLUME:FOLDER, FOLDER being where its state volume's
 ## files go in a backup (the first gateway's is `state`, as it was when there was only one).
@@ -239,6 +239,11 @@ restore_gateway() {
     cp -a "$from/." "$volume/"
     chown --reference="$from" "$volume"
     chmod --reference="$from" "$volume"
+    # A backup made before the gateway had its own uid holds files of the image's node, which it
+    # ran as: they become the gateway's, and nothing else changes owner (-h: a symbolic link
+    # itself, never what it points to on this host).
+    chown -hR --from="$IMAGE_NODE_ID" "$GATEWAY_UID" "$volume"
+    chown -hR --from=":$IMAGE_NODE_ID" ":$GATEWAY_GID" "$volume"
     echo "restored backup $name into the state volume $volume_name"
 }
 

@@ -10,7 +10,19 @@ import { renderFirewallScript, renderFirewallUnit } from "./hostFirewall";
 import { EgressProbe } from "./egress";
 import { INGRESS } from "./ingress";
 import { Gateway, GATEWAYS, PRIMARY_GATEWAY } from "./gateways";
-import { GATEWAY_UID, HOST_FIREWALL_FILES, MAINTENANCE_FILES, MAINTENANCE_UNITS, PORTS, SERVICES, STACK_DIR, STACK_FILES } from "./layout";
+import {
+    COMPOSE_PROJECT,
+    GATEWAY_GID,
+    GATEWAY_UID,
+    HOST_FIREWALL_FILES,
+    IMAGE_NODE_ID,
+    MAINTENANCE_FILES,
+    MAINTENANCE_UNITS,
+    PORTS,
+    SERVICES,
+    STACK_DIR,
+    STACK_FILES,
+} from "./layout";
 import { renderMaintenanceUnits } from "./maintenance";
 import { shellQuote } from "./shell";
 import { TAILSCALE_SERVE_STEP, tailscaleInstallBody, tailscaleServeBody, tailscaleUpBody } from "./tailscale";
@@ -199,6 +211,45 @@ function fileStep(name: string, target: string, content: string, modeAndOwner: s
     };
 }
 
+/**
+ * Each gateway's state volume, made before anything can start the gateway, and its files given to
+ * GATEWAY_UID. Compose mounts it with nocopy, so nothing of the image's lands in it. Versions
+ * before GATEWAY_UID ran the gateway as the image's `node`, and a volume Docker filled from the
+ * image is `node`'s too: their files of `node`, and only those, become the gateway's (-h: a
+ * symbolic link itself, never what it points to on this host). A gateway container that still
+ * runs as another user is removed first: the config step would restart it into a config it can no
+ * longer read, and stack-up creates it again as GATEWAY_UID.
+ */
+function stateVolumesStep(): DeployStep {
+    const owner = `${GATEWAY_UID}:${GATEWAY_GID}`;
+    const body = GATEWAYS.map(
+        ({ container, stateVolume }) => `
+user=$(sudo docker container inspect --format '{{.Config.User}}' ${container} 2>/dev/null) || user=none
+if [ "$user" != none ] && [ "$user" != ${owner} ]; then
+    echo "removing ${container}, which runs as \${user:-the image default}; stack-up creates it again as ${owner}"
+    sudo docker stop ${container} >/dev/null
+    sudo docker rm ${container} >/dev/null
+fi
+if ! volume=$(sudo docker volume inspect --format '{{.Mountpoint}}' ${stateVolume} 2>/dev/null); then
+    # Labelled as compose labels its own volumes, so compose adopts it without a warning.
+    sudo docker volume create --label com.docker.compose.project=${COMPOSE_PROJECT} --label com.docker.compose.volume=${stateVolume} ${stateVolume} >/dev/null
+    volume=$(sudo docker volume inspect --format '{{.Mountpoint}}' ${stateVolume})
+    sudo chmod 0700 "$volume"
+    echo "created the state volume ${stateVolume}"
+fi
+moved=$(sudo chown -chR --from=${IMAGE_NODE_ID} ${GATEWAY_UID} "$volume" | wc -l)
+sudo chown -hR --from=:${IMAGE_NODE_ID} :${GATEWAY_GID} "$volume"
+sudo chown ${owner} "$volume"
+if [ "$moved" -gt 0 ]; then
+    echo "the state volume ${stateVolume}: $moved files of uid ${IMAGE_NODE_ID} (the image's node) given to uid ${GATEWAY_UID}"
+fi
+echo "the state volume ${stateVolume} belongs to ${owner}"
+`,
+    ).join("");
+    const text = script(body);
+    return { name: "state-volumes", script: text, triggers: [contentTrigger(text)] };
+}
+
 /** The Debian packages the maintenance commands use: the S3 client, age and zstd for backups, curl for alerts. */
 export function maintenancePackages(store: StateStore): string[] {
     return store === "none" ? ["curl"] : ["rclone", "age", "zstd", "curl"];
@@ -289,7 +340,7 @@ function stepsOnAnyServer(input: StackStepsInput): DeployStep[] {
             name: "stack-directories",
             script: script(`
 sudo install -d -o root -g root -m 0700 ${STACK_DIR} ${STACK_DIR}/config ${STACK_DIR}/config/caddy ${STACK_DIR}/build ${STACK_FILES.egressBuildDir}
-sudo install -d -o ${GATEWAY_UID} -g ${GATEWAY_UID} -m 0700 ${GATEWAYS.map((gateway) => gateway.configDir).join(" ")}
+sudo install -d -o ${GATEWAY_UID} -g ${GATEWAY_GID} -m 0700 ${GATEWAYS.map((gateway) => gateway.configDir).join(" ")}
 write_file ${STACK_FILES.owner} 0600 root:root
 `),
             stdin: pulumi.interpolate`${input.serverId}\n`,
@@ -307,6 +358,7 @@ if [ -f ${STACK_FILES.compose} ]; then
 fi
 `,
         },
+        stateVolumesStep(),
         hostFirewallStep(ingress.sources),
         ...(tailscale ? tailscale.join : []),
         ...maintenanceSteps(input.maintenance),
@@ -317,7 +369,7 @@ fi
             triggers: [envHash],
         },
         ...GATEWAYS.map((gateway) =>
-            fileStep(`${gateway.name}-config`, gateway.configFile, files.gatewayConfigs[gateway.name], `0600 ${GATEWAY_UID}:${GATEWAY_UID}`, `restart_if_running ${gateway.container}`),
+            fileStep(`${gateway.name}-config`, gateway.configFile, files.gatewayConfigs[gateway.name], `0600 ${GATEWAY_UID}:${GATEWAY_GID}`, `restart_if_running ${gateway.container}`),
         ),
         fileStep("litellm-config", STACK_FILES.litellmConfig, files.litellmConfig, "0644 root:root", `restart_if_running ${SERVICES.litellm.container}`),
         fileStep("egress-acl", STACK_FILES.egressAcl, files.egressAcl, "0644 root:root", `restart_if_running ${SERVICES.egress.container}`),

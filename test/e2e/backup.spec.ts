@@ -14,7 +14,7 @@ import { DeployStep } from "../../components/deployStep";
 import { ageIdentity } from "../../components/stack/ageIdentity";
 import { BACKUP_NAME_PATTERN } from "../../components/stack/backupScript";
 import { renderStackFiles } from "../../components/stack/files";
-import { BACKUP_PREFIX, COMPOSE_PROJECT, MAINTENANCE_FILES, MAINTENANCE_UNITS, STACK_DIR } from "../../components/stack/layout";
+import { BACKUP_PREFIX, COMPOSE_PROJECT, GATEWAY_GID, GATEWAY_UID, MAINTENANCE_FILES, MAINTENANCE_UNITS, STACK_DIR } from "../../components/stack/layout";
 import { renderMaintenanceConfig, renderMaintenanceSecrets } from "../../components/stack/maintenance";
 import { containersFor, MaintenanceStepsInput, sha256, stackSteps } from "../../components/stack/steps";
 import { ingressStepsFor, maintenanceStepsFor } from "../fixtures";
@@ -52,7 +52,7 @@ function asRoot(body: string, timeoutMs = 5 * 60 * 1000): string {
 const VOLUME_PATH = `"$(docker volume inspect --format '{{.Mountpoint}}' ${PRIMARY_GATEWAY.stateVolume})"`;
 
 /**
- * Test state as the gateway leaves it (uid 1000), with what a copy most easily loses: nested
+ * Test state as the gateway leaves it (its own uid), with what a copy most easily loses: nested
  * directories, modes from 0400 to 0755, a foreign owner, a hard link, a space in a name, binary
  * content, symlinks (one to a name that begins like the stack directory's, which the archive's
  * renames must spare), and an openclaw/.env of its own (only the stack's .env stays out).
@@ -72,7 +72,7 @@ ln -s openclaw.json openclaw.current
 ln -s agents/main/sessions sessions
 ln -s ../../credentials/telegram.token agents/main/token
 ln -s /nonexistent/target dangling
-chown -hR 1000:1000 .
+chown -hR ${GATEWAY_UID}:${GATEWAY_GID} .
 chown 1001:1002 'media cache/2025/photo.bin'
 chmod 0700 . credentials agents
 chmod 0750 'media cache'
@@ -171,7 +171,7 @@ describe("backups and the watchdog (Debian 13 VM, a real S3 server)", () => {
     after(async function () {
         this.timeout(10 * 60 * 1000);
         const { vm, settings } = e2e();
-        // Leave the host as the stack spec leaves it: no state volume, the "none" store's maintenance.
+        // Leave the host with no state volume and the "none" store's maintenance.
         const none = stackSteps({
             files: { ...renderStackFiles({ ...settings.app, telegram: false }, settings.ingress, settings.host.serverSize), env: "" },
             serverId: SERVER_ID,
@@ -238,7 +238,7 @@ describe("backups and the watchdog (Debian 13 VM, a real S3 server)", () => {
         asRoot(`docker volume create --label com.docker.compose.project=${COMPOSE_PROJECT} --label com.docker.compose.volume=${PRIMARY_GATEWAY.stateVolume} ${PRIMARY_GATEWAY.stateVolume} >/dev/null`);
         asRoot(FILL_STATE);
         manifest = asRoot(MANIFEST);
-        assert.match(manifest, /^openclaw\.current\|1000:1000\|777\|l\|1\|openclaw\.json\|/m, `the test state is not as meant:\n${manifest}`);
+        assert.match(manifest, new RegExp(`^openclaw\\.current\\|${GATEWAY_UID}:${GATEWAY_GID}\\|777\\|l\\|1\\|openclaw\\.json\\|`, "m"), `the test state is not as meant:\n${manifest}`);
 
         const started = vm.ssh(`sudo systemctl start ${MAINTENANCE_UNITS.backupService}`, { timeoutMs: 10 * 60 * 1000 });
         const journal = lastRunJournal(MAINTENANCE_UNITS.backupService, /uploaded to/);

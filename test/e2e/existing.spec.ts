@@ -4,7 +4,7 @@
 // hardening run that changes nothing, and UFW as the only filter of SSH's sources.
 import * as assert from "assert";
 import { renderPreflight } from "../../cloud-init/preflight";
-import { HOST_PATHS } from "../../cloud-init/paths";
+import { GATEWAY_ID, HOST_PATHS } from "../../cloud-init/paths";
 import { ADMIN_SSH_RULE_COMMENT, hostAccessScript, renderAuthorizedKeys } from "../../components/hostAccess";
 import { GATEWAYS } from "../../components/stack/gateways";
 import { e2e, QEMU_HOST_ADDRESS } from "./fixture";
@@ -54,7 +54,7 @@ describe("an existing server (cloud existing), hardened over SSH", () => {
     it("checked the server, then made the deploy user, through root's first login", () => {
         const { firstLogin } = existing();
         assert.strictEqual(firstLogin.status, 0, firstLogin.stderr);
-        assert.match(firstLogin.stdout, /^openclaw-preflight: debian-13 on x86_64, \d+ CPUs, \d+ MiB; logged in as root; ports [\d ]+ free; Docker not installed yet$/m);
+        assert.match(firstLogin.stdout, new RegExp(`^openclaw-preflight: debian-13 on x86_64, \\d+ CPUs, \\d+ MiB; logged in as root; ports [\\d ]+ free; uid and gid ${GATEWAY_ID} unused; Docker not installed yet$`, "m"));
         assert.match(firstLogin.stdout, /^openclaw-harden: the deploy user$/m);
     });
 

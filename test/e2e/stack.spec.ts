@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { renderEnvFile } from "../../components/stack/envFile";
 import { renderStackFiles } from "../../components/stack/files";
-import { STACK_DIR, STACK_FILES } from "../../components/stack/layout";
+import { COMPOSE_PROJECT, GATEWAY_GID, GATEWAY_UID, STACK_DIR, STACK_FILES } from "../../components/stack/layout";
 import { DeployStep } from "../../components/deployStep";
 import { stackSteps } from "../../components/stack/steps";
 import { ingressStepsFor, maintenanceStepsFor, TEST_LLM_KEYS } from "../fixtures";
@@ -46,9 +46,18 @@ describe("the stack's deploy steps (Debian 13 VM)", () => {
         for (const dir of [STACK_DIR, `${STACK_DIR}/config`, `${STACK_DIR}/build`, STACK_FILES.egressBuildDir]) {
             assert.strictEqual(stat(dir), "root:root 700", dir);
         }
-        // uid 1000 is the image's `node`; on the host it may have no name.
-        assert.match(stat(PRIMARY_GATEWAY.configDir), /^(1000|\w+):(1000|\w+) 700$/);
-        assert.strictEqual(e2e().vm.sudo(`stat -c '%u:%g' ${PRIMARY_GATEWAY.configDir}`).trim(), "1000:1000");
+        // The gateway's uid and gid belong to no account or group of the host.
+        assert.strictEqual(e2e().vm.sudo(`stat -c '%u:%g %a' ${PRIMARY_GATEWAY.configDir}`).trim(), `${GATEWAY_UID}:${GATEWAY_GID} 700`);
+        assert.strictEqual(e2e().vm.ssh(`getent passwd ${GATEWAY_UID} || getent group ${GATEWAY_GID}`).stdout, "", "the host has an account or a group with the gateway's id");
+    });
+
+    it("makes the gateway's state volume before compose could, its uid's alone, labelled as compose's own", () => {
+        const { vm } = e2e();
+        const volume = vm.sudo(`docker volume inspect --format '{{.Mountpoint}}' ${PRIMARY_GATEWAY.stateVolume}`).trim();
+        assert.strictEqual(vm.sudo(`stat -c '%u:%g %a' ${volume}`).trim(), `${GATEWAY_UID}:${GATEWAY_GID} 700`);
+        const labels = JSON.parse(vm.sudo(`docker volume inspect --format '{{json .Labels}}' ${PRIMARY_GATEWAY.stateVolume}`));
+        assert.deepStrictEqual(labels, { "com.docker.compose.project": COMPOSE_PROJECT, "com.docker.compose.volume": PRIMARY_GATEWAY.stateVolume });
+        assert.match(outputs["state-volumes"], new RegExp(`^created the state volume ${PRIMARY_GATEWAY.stateVolume}$`, "m"));
     });
 
     it("writes the secrets to .env, mode 0600, exactly as rendered, and never echoes them", () => {
@@ -74,7 +83,7 @@ describe("the stack's deploy steps (Debian 13 VM)", () => {
             assert.strictEqual(stat(path), mode, path);
             assert.strictEqual(contents(path), content, path);
         }
-        assert.strictEqual(e2e().vm.sudo(`stat -c '%u:%g %a' ${PRIMARY_GATEWAY.configFile}`).trim(), "1000:1000 600");
+        assert.strictEqual(e2e().vm.sudo(`stat -c '%u:%g %a' ${PRIMARY_GATEWAY.configFile}`).trim(), `${GATEWAY_UID}:${GATEWAY_GID} 600`);
         assert.strictEqual(contents(PRIMARY_GATEWAY.configFile), files.gatewayConfigs[PRIMARY_GATEWAY.name]);
         assert.strictEqual(contents(STACK_FILES.owner), `${SERVER_ID}\n`);
     });

@@ -15,7 +15,7 @@ import * as net from "net";
 import * as path from "path";
 import { ageIdentity } from "../../components/stack/ageIdentity";
 import { renderBackupScript } from "../../components/stack/backupScript";
-import { SERVICES, } from "../../components/stack/layout";
+import { GATEWAY_GID, GATEWAY_UID, IMAGE_NODE_ID, SERVICES } from "../../components/stack/layout";
 import { renderMaintenanceConfig, renderMaintenanceSecrets } from "../../components/stack/maintenance";
 import { renderWatchdogScript } from "../../components/stack/watchdogScript";
 import { tempDir } from "../artifacts/tools";
@@ -26,7 +26,7 @@ const GATEWAY = PRIMARY_GATEWAY.container;
 const LITELLM = SERVICES.litellm.container;
 const OBJECT_NAME = /^backups\/\d{8}T\d{6}Z\.tar\.zst\.age$/;
 const DAY_MS = 24 * 3600 * 1000;
-/** Files of uid 1000, and a restore that keeps their owners, need root (as on the host). */
+/** Files of the gateway's uid, and a restore that keeps their owners, need root (as on the host). */
 const isRoot = process.getuid?.() === 0;
 
 interface Result {
@@ -249,11 +249,12 @@ const objectFile = (server: S3Server, bucket: string, key: string) => path.join(
 // The gateway's state, and a snapshot of a tree to compare
 
 /**
- * State as the gateway leaves it: nested directories, files of uid 1000 in several modes, a binary
+ * State as the gateway leaves it: nested directories, files of its uid in several modes, a binary
  * file, a name with spaces, a symlink whose target starts with `openclaw` and a `.env` of the
  * agent's own in a directory named `openclaw` (tar's renames and exclusions must spare both).
+ * `owner` is the uid and gid the gateway ran as: an earlier version's ran as the image's node.
  */
-function writeState(volume: string, marker: string): void {
+function writeState(volume: string, marker: string, owner = GATEWAY_UID): void {
     const files: [string, string | Buffer, number][] = [
         ["openclaw.json", `{"marker": "${marker}"}\n`, 0o600],
         ["agents/main/sessions/session one.jsonl", `{"text": "${marker} in a session"}\n`, 0o640],
@@ -274,10 +275,10 @@ function writeState(volume: string, marker: string): void {
     fs.mkdirSync(path.join(volume, "empty dir"));
     fs.symlinkSync("openclaw.json", path.join(volume, "openclaw.json.link"));
     fs.symlinkSync("../../openclaw.json", path.join(volume, "agents", "main", "config-link"));
-    // Everything belongs to the image's `node` user (1000), one file to root, as Docker leaves it.
+    // Everything belongs to the gateway, but one file of root's.
     if (isRoot) {
-        for (const entry of walk(volume)) fs.lchownSync(path.join(volume, entry), 1000, 1000);
-        fs.lchownSync(volume, 1000, 1000);
+        for (const entry of walk(volume)) fs.lchownSync(path.join(volume, entry), owner, owner);
+        fs.lchownSync(volume, owner, owner);
     }
     fs.chmodSync(volume, 0o700);
     fs.writeFileSync(path.join(volume, "root-owned.txt"), "root\n", { mode: 0o600 });
@@ -424,6 +425,39 @@ describe("openclaw-backup against a real S3 server (s3rver on loopback), with rc
             for (const secret of [host.identity, host.identity.toLowerCase(), host.identity.slice("AGE-SECRET-KEY-1".length), S3_SERVER_CREDENTIALS.secretAccessKey]) {
                 assert.ok(!text.includes(secret), `${secret} appears on a command line:\n${text}`);
             }
+        });
+    });
+
+    describe("a backup made by an earlier version, whose gateway ran as the image's node (uid 1000)", () => {
+        let host: BackupHost;
+        let outside: string;
+        let earlier: Record<string, string>;
+
+        before(function () {
+            if (!isRoot) this.skip();
+            host = backupHost({ bucket: newBucket(server), endpoint: server.endpoint });
+            writeState(host.volume, "EARLIER-VERSION", IMAGE_NODE_ID);
+            // A file of another id, and a link to a file of node's outside the volume (on the host, a login's).
+            fs.lchownSync(path.join(host.volume, "media", "blob.bin"), 1001, 1002);
+            outside = path.join(scratchDir("outside"), "a login's file");
+            fs.writeFileSync(outside, "not the gateway's\n");
+            fs.lchownSync(outside, IMAGE_NODE_ID, IMAGE_NODE_ID);
+            fs.symlinkSync(outside, path.join(host.volume, "outside-link"));
+            fs.lchownSync(path.join(host.volume, "outside-link"), IMAGE_NODE_ID, IMAGE_NODE_ID);
+            earlier = snapshot(host.volume);
+            backupOk(host, ["run"]);
+        });
+
+        it("restores it usable by the gateway's uid: node's files become the gateway's, every other owner, mode, link and byte as it was", () => {
+            fs.rmSync(path.dirname(host.volume), { recursive: true, force: true });
+            backupOk(host, ["restore", "--if-empty", "latest"]);
+            const ofNode = `owner ${IMAGE_NODE_ID}:${IMAGE_NODE_ID}`;
+            const expected = Object.fromEntries(Object.entries(earlier).map(([entry, described]) => [entry, described.replace(ofNode, `owner ${GATEWAY_UID}:${GATEWAY_GID}`)]));
+            assert.deepStrictEqual(snapshot(host.volume), expected);
+            assert.match(earlier["root-owned.txt"], / owner 0:0 /);
+            assert.match(earlier["media/blob.bin"], / owner 1001:1002 /);
+            const target = fs.statSync(outside);
+            assert.deepStrictEqual([target.uid, target.gid], [IMAGE_NODE_ID, IMAGE_NODE_ID], "the restore changed the owner of a file outside the volume, through a link");
         });
     });
 

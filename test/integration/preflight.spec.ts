@@ -6,6 +6,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { GATEWAY_ID } from "../../cloud-init/paths";
 import { renderPreflight } from "../../cloud-init/preflight";
 import type { DockerSource } from "../../cloud-init/docker";
 import type { OsImage } from "../../providers";
@@ -23,6 +24,9 @@ interface Host {
     readonly arch?: string;
     readonly cpus?: number;
     readonly memoryKiB?: number;
+    /** Lines of the passwd and group databases that `getent` finds, as the server's own accounts. */
+    readonly passwd?: readonly string[];
+    readonly group?: readonly string[];
 }
 
 function run(host: Host, dockerSource: DockerSource = "docker", osImage: OsImage = (host.os as OsImage | undefined) ?? "debian-13") {
@@ -38,6 +42,17 @@ function run(host: Host, dockerSource: DockerSource = "docker", osImage: OsImage
     const login = host.login ?? "root";
     stub("id", `case "$1" in -u) echo ${login === "root" ? 0 : 1000} ;; -un) echo ${login === "root" ? "root" : "debian"} ;; *) exit 2 ;; esac`);
     stub("sudo", login === "sudoer" ? 'exec "${@:2}"' : "exit 1");
+    // getent DATABASE KEY: the entry whose name or id is KEY, or exit 2 (none), as glibc's does.
+    const database = (lines: readonly string[]) => lines.map((line) => `        ${line.split(":")[0]} | ${line.split(":")[2]}) echo '${line}'; exit 0 ;;`).join("\n");
+    stub("getent", `case $1 in
+    passwd) case $2 in
+${database(host.passwd ?? ["root:x:0:0:root:/root:/bin/bash", "debian:x:1000:1000::/home/debian:/bin/bash"])}
+    esac ;;
+    group) case $2 in
+${database(host.group ?? ["root:x:0:", "debian:x:1000:"])}
+    esac ;;
+esac
+exit 2`);
     const listening = Object.entries(host.listening ?? {});
     stub(
         "ss",
@@ -72,7 +87,7 @@ describe("openclaw-preflight: what it refuses on a server the program did not cr
     it("passes a Debian 13 server, logged in as root, with sshd alone on the SSH port and no Docker yet", () => {
         const result = run({ listening: { 9922: "sshd" } });
         assert.strictEqual(result.status, 0, result.sentences.join("\n"));
-        assert.strictEqual(result.stdout.trim(), "openclaw-preflight: debian-13 on x86_64, 2 CPUs, 3901 MiB; logged in as root; ports 9922 18789 80 443 free; Docker not installed yet");
+        assert.strictEqual(result.stdout.trim(), `openclaw-preflight: debian-13 on x86_64, 2 CPUs, 3901 MiB; logged in as root; ports 9922 18789 80 443 free; uid and gid ${GATEWAY_ID} unused; Docker not installed yet`);
     });
 
     it("passes Debian 12 and Ubuntu 24.04, and a first login with passwordless sudo", () => {
@@ -134,9 +149,22 @@ describe("openclaw-preflight: what it refuses on a server the program did not cr
         assert.strictEqual(run({ docker: "docker-ce-cli" }).status, 0);
     });
 
+    it("refuses a server where an account or a group has the gateway's uid or gid, naming it and what to do", () => {
+        const account = `gitlab-runner:x:${GATEWAY_ID}:${GATEWAY_ID}::/home/gitlab-runner:/bin/bash`;
+        assert.deepStrictEqual(run({ passwd: [account], group: [`gitlab-runner:x:${GATEWAY_ID}:`] }).sentences, [
+            `openclaw-preflight: the account gitlab-runner has uid ${GATEWAY_ID}, which the stack keeps for the gateway so that no account of this server owns its files or shares its processes: give gitlab-runner another uid (usermod -u), or use a server without it.`,
+            `openclaw-preflight: the group gitlab-runner has gid ${GATEWAY_ID}, which the stack keeps for the gateway so that no group of this server shares its files: give gitlab-runner another gid (groupmod -g), or use a server without it.`,
+        ]);
+        assert.deepStrictEqual(run({ group: [`media:x:${GATEWAY_ID}:debian`] }).sentences, [
+            `openclaw-preflight: the group media has gid ${GATEWAY_ID}, which the stack keeps for the gateway so that no group of this server shares its files: give media another gid (groupmod -g), or use a server without it.`,
+        ]);
+        // The image's node (1000) is a login here, as on most servers: that is why the gateway has an id of its own.
+        assert.strictEqual(run({}).status, 0);
+    });
+
     it("says every problem at once", () => {
-        const result = run({ os: "debian-11", cpus: 1, login: "plain", listening: { 443: "apache2" }, docker: "no package" });
+        const result = run({ os: "debian-11", cpus: 1, login: "plain", listening: { 443: "apache2" }, docker: "no package", passwd: [`runner:x:${GATEWAY_ID}:100::/:/bin/sh`] });
         assert.strictEqual(result.status, 1);
-        assert.strictEqual(result.sentences.length, 5, result.sentences.join("\n"));
+        assert.strictEqual(result.sentences.length, 6, result.sentences.join("\n"));
     });
 });

@@ -21,10 +21,11 @@ import { TEST_TELEGRAM_TOKEN } from "../fixtures";
 import { freePort } from "../ports";
 import { composeModel, EGRESS_DOMAINS, GATEWAY_TOKEN, materialise, PROVIDER_HOSTS, Rendered, SMALL } from "../renderedStack";
 import { FakeTelegram, startFakeTelegram, TELEGRAM_API_HOST } from "./fakeTelegram";
-import { gatewayFiles } from "./gatewayFiles";
+import { GatewayFiles, gatewayFiles } from "./gatewayFiles";
 import { StandInEgress, startStandInEgress } from "./standInEgress";
 import { standInCertificate } from "./standInTls";
 import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
+import { GATEWAY_GID, GATEWAY_UID, IMAGE_NODE_ID } from "../../components/stack/layout";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -85,6 +86,7 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
 
     let rendered: Rendered;
     let service: any;
+    let files: GatewayFiles;
     let configDir: string;
     let stateDir: string;
     let container: ContainerLike;
@@ -102,7 +104,7 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         const model = composeModel(rendered.dir);
         service = model.services.gateway;
 
-        const files = gatewayFiles(service, rendered.files.gatewayConfigs[PRIMARY_GATEWAY.name]);
+        files = gatewayFiles(service, rendered.files.gatewayConfigs[PRIMARY_GATEWAY.name]);
         configDir = files.configDir;
         stateDir = files.stateDir;
 
@@ -163,8 +165,11 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         return { status: response.status, body: await response.json().catch(() => undefined) };
     }
 
-    it("runs as the compose service's user, with the state directory compose gives it", () => {
-        assert.strictEqual(service.user, "1000:1000");
+    it("runs as the compose service's user, the gateway's own id and not the image's node, with the state directory compose gives it", () => {
+        assert.strictEqual(service.user, `${GATEWAY_UID}:${GATEWAY_GID}`);
+        assert.deepStrictEqual([container.uid, container.gid], [GATEWAY_UID, GATEWAY_GID]);
+        assert.notStrictEqual(container.uid, IMAGE_NODE_ID, "the gateway runs as the image's node, a login's uid on most hosts");
+        assert.strictEqual(fs.statSync(files.home).uid, IMAGE_NODE_ID, "HOME is the image's node's, as in the image");
         assert.strictEqual(service.environment.OPENCLAW_STATE_DIR, "/home/node/.openclaw", "OPENCLAW_STATE_DIR is the state volume");
     });
 
@@ -229,6 +234,12 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         const elsewhere = new RegExp(`${configDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/(?!openclaw\\.json)`);
         const lines = gateway!.log().split("\n").filter((line) => elsewhere.test(line) || (/EROFS|EACCES/.test(line) && line.includes(configDir)));
         assert.deepStrictEqual(lines, [], "OpenClaw tried to write in its read-only config directory");
+    });
+
+    it("tries to write nothing in HOME, the image's node's (and read-only), but its state volume and its cache", () => {
+        const inHome = new RegExp(`${files.home.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/(?!\\.openclaw|\\.cache)`);
+        const lines = gateway!.log().split("\n").filter((line) => /EROFS|EACCES|EPERM/.test(line) && (inHome.test(line) || line.includes(`${files.home}'`)));
+        assert.deepStrictEqual(lines, [], "OpenClaw tried to write in HOME outside its state volume and cache");
     });
 
     /** The compose healthcheck of the gateway, run with Node 24 in the container's environment. */

@@ -1,17 +1,19 @@
 // The gateway container's files, laid out here as the deploy and Docker leave them: the config
 // directory (0700, openclaw.json 0600, both the gateway's), mounted read-only; the state volume
-// and HOME, the gateway's own. Container paths live under one local root, so the service's
-// environment needs only that root in front of its paths.
+// and the cache tmpfs, the gateway's own; HOME as in the image, its `node`'s (0755), not the
+// gateway's. Container paths live under one local root, so the service's environment needs only
+// that root in front of its paths.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { IMAGE_NODE_ID } from "../../components/stack/layout";
 import { ContainerLike, containerDir } from "../container";
 
 export interface GatewayFiles {
     /** The config directory (the `:ro` bind mount) and the state volume, here. */
     readonly configDir: string;
     readonly stateDir: string;
-    /** HOME, here. */
+    /** HOME, here: the image's, its `node`'s. */
     readonly home: string;
     /** The service's user and read-only mount; `hosts` as the caller's network needs. */
     container(hosts: Readonly<Record<string, string>>): ContainerLike;
@@ -39,7 +41,9 @@ export function gatewayFiles(service: any, config: string, configMode = 0o600): 
     fs.chmodSync(file, configMode);
     fs.chmodSync(configDir, 0o700);
     fs.chmodSync(stateDir, 0o700);
-    for (const owned of [home, cache, stateDir, configDir, file]) fs.chownSync(owned, uid, gid);
+    fs.chmodSync(home, 0o755);
+    fs.chownSync(home, IMAGE_NODE_ID, IMAGE_NODE_ID);
+    for (const owned of [cache, stateDir, configDir, file]) fs.chownSync(owned, uid, gid);
 
     const environment = Object.fromEntries(
         Object.entries(service.environment as Record<string, string>).map(([name, value]) => [

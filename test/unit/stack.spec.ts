@@ -115,7 +115,7 @@ describe("the compose file", () => {
 
     it("keeps the gateway's state in a named volume and reads its config from a read-only mount", () => {
         const c = compose();
-        assert.ok(c.services.gateway.volumes.includes("openclaw-state:/home/node/.openclaw"));
+        assert.ok(c.services.gateway.volumes.some((v: any) => v.source === "openclaw-state" && v.target === "/home/node/.openclaw" && v.type === "volume"));
         assert.ok(c.services.gateway.volumes.includes("./config/gateway:/etc/openclaw:ro"));
         assert.strictEqual(c.services.gateway.environment.OPENCLAW_CONFIG_PATH, "/etc/openclaw/openclaw.json");
         assert.strictEqual(c.services.gateway.environment.OPENCLAW_STATE_DIR, "/home/node/.openclaw", "or media and credentials go beside the read-only config");
@@ -307,6 +307,29 @@ describe("the deploy steps", () => {
     it("run in order: directories, secrets, config files, compose file, then build, start and verify", () => {
         assert.deepStrictEqual(steps.map((s) => s.name), STACK_STEP_NAMES);
         assert.deepStrictEqual(steps.filter((s) => s.needsRegistry).map((s) => s.name), ["egress-image", "stack-up", "stack-verify"]);
+    });
+
+    it("give the gateway's files an id no account of the host has, never the image's node (1000): its config directory and file, its state volume", () => {
+        const [uid, gid] = String(compose().services.gateway.user).split(":").map(Number);
+        // Outside Debian's system and login ranges (100-59999), its own (60000-65535) and rootless containers' subordinate ids (100000-).
+        assert.ok(uid > 65535 && uid < 100000 && gid === uid, `the gateway runs as ${uid}:${gid}`);
+        const owner = `${uid}:${gid}`;
+        const script = (name: string) => steps.find((s) => s.name === name)!.script;
+        const configDir = new RegExp(`^sudo install -d -o (\\S+) -g (\\S+) -m 0700 ${PRIMARY_GATEWAY.configDir}$`, "m").exec(script("stack-directories"));
+        assert.strictEqual(configDir && `${configDir[1]}:${configDir[2]}`, owner, "the config directory's owner");
+        assert.match(script("gateway-config"), new RegExp(`^write_file ${PRIMARY_GATEWAY.configFile} 0600 ${owner}$`, "m"));
+        const volume = script("state-volumes");
+        assert.match(volume, new RegExp(`--label com.docker.compose.volume=${PRIMARY_GATEWAY.stateVolume} ${PRIMARY_GATEWAY.stateVolume}`), "the state volume is made before compose starts the gateway");
+        assert.match(volume, new RegExp(`^sudo chown ${owner} "\\$volume"$`, "m"));
+        // Only the files of the image's node (an earlier version's gateway) change owner, each to the gateway's own id.
+        assert.deepStrictEqual(volume.match(/chown -c?hR --from=\S+ \S+/g), [`chown -chR --from=1000 ${uid}`, `chown -hR --from=:1000 :${gid}`]);
+        for (const step of steps) {
+            const given = [...step.script.matchAll(/\b(?:chown|-o|-g) (?!--from)(\S*\b1000\b\S*)|\b1000:1000\b/g)];
+            assert.deepStrictEqual(given.map((m) => m[0]), [], `${step.name} gives something to 1000`);
+        }
+        const gateway = compose().services.gateway;
+        assert.ok(gateway.tmpfs.includes(`/home/node/.cache:size=128m,uid=${uid},gid=${gid},mode=0700`), gateway.tmpfs.join(" "));
+        assert.deepStrictEqual(gateway.volumes[0], { type: "volume", source: PRIMARY_GATEWAY.stateVolume, target: "/home/node/.openclaw", volume: { nocopy: true } }, "the image's own directory (its node's) is never copied into the volume");
     });
 
     it("carry secrets only on standard input, never in a script", async () => {
