@@ -3,13 +3,19 @@
 ## differs between stacks or steps.
 set -euo pipefail
 
-# write_file TARGET MODE OWNER:GROUP, content on standard input; atomic, never echoed.
+# write_file TARGET MODE OWNER:GROUP, content on standard input; never echoed, and the target
+# is replaced whole (readers see the old file or the new one; a secret's old one as zeros for an instant).
 write_file() {
     local target=$1 mode=$2 owner=$3 tmp
     tmp=$(sudo mktemp "$(dirname "$target")/.deploy.XXXXXX")
     sudo tee "$tmp" >/dev/null
     sudo chown "$owner" "$tmp"
     sudo chmod "$mode" "$tmp"
+    # A secret file's old content is overwritten before the new file takes its name: a rename
+    # alone would leave it in the blocks the filesystem frees (and pulumi destroy could not reach it).
+    if [ "$mode" = 0600 ] && sudo test -f "$target"; then
+        sudo shred --force --zero "$target"
+    fi
     sudo mv -f "$tmp" "$target"
     echo "wrote $target"
 }
