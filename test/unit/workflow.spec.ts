@@ -82,7 +82,7 @@ describe(".github/workflows/pulumi.yml", () => {
         const test = workflow.jobs.test;
         assert.ok(test, "a test job");
         assert.strictEqual(test.if, undefined, "it runs on every pull request and push, forks' too");
-        assert.match(test.container?.image ?? "", /^node:20-bookworm$/, "Debian 12 (bookworm) with Node 20, the machine .ci/run expects");
+        assert.match(test.container?.image ?? "", /^node:24-bookworm$/, "Debian 12 (bookworm) with Node 24, the Node .ci/run tests on");
         assert.match(test.container?.options ?? "", /--privileged/, "the firewall tests need network namespaces and iptables");
         const runs = test.steps.filter((step) => step.run).map((step) => step.run?.trim());
         assert.deepStrictEqual(runs, ["bash .ci/install-tools", "npm ci", "npm test"]);
