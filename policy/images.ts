@@ -38,14 +38,29 @@ export function dockerfileBaseImages(text: string): string[] {
 }
 
 /**
+ * The program runs a deploy step with a one-line command that reads the step's script from the head
+ * of standard input (components/deployStep.ts, `invocation`): `exec bash -c "$(head -c N)" NAME`.
+ * The step's own input (a compose file, a Dockerfile) is what follows those N bytes.
+ */
+export const STEP_INVOCATION = /^exec bash -c "\$\(head -c (\d+)\)" [a-z0-9-]+$/;
+
+/** The standard input a command hands its own script: all of it, or what follows a deploy step's script. */
+export function ownStdin(props: Readonly<Record<string, unknown>>): string | undefined {
+    const { stdin, create } = props;
+    if (typeof stdin !== "string") return undefined;
+    const invocation = typeof create === "string" ? STEP_INVOCATION.exec(create) : null;
+    return invocation ? Buffer.from(stdin, "utf8").subarray(Number(invocation[1])).toString("utf8") : stdin;
+}
+
+/**
  * pinned-images: every image the deploy steps hand the host is pinned: each compose service's
  * `image` (a service that is only built needs none), and each Dockerfile's `FROM`. Standard input
  * that is not known yet (it holds secrets computed from other resources) is skipped.
  */
 export function imagePinViolations(resource: ResourceView): string[] {
     if (!COMMAND_TYPES.includes(resource.type)) return [];
-    const stdin = resource.props.stdin;
-    if (typeof stdin !== "string") return [];
+    const stdin = ownStdin(resource.props);
+    if (stdin === undefined) return [];
     const violations: string[] = [];
     const services = composeServices(stdin);
     if (services) {

@@ -3,6 +3,7 @@
 // standard input or from a here-document in its script. Everything is read from the scripts the
 // program really registered, so this cannot drift from components/stack/steps.ts.
 import * as YAML from "yaml";
+import { fromInvocation } from "../components/deployStep";
 import { CLOUD_NAMES, clouds } from "../providers";
 import { Secret, SynthResource, reveal } from "./mocks";
 
@@ -89,7 +90,11 @@ export function hostContents(resources: readonly SynthResource[]): HostContents 
         .forEach((resource, number) => {
             const name = stepName(resource);
             const prefix = `steps/${String(number).padStart(2, "0")}-${name}`;
-            const script: string = reveal(resource.inputs.create) ?? "";
+            // A deploy step's script arrives at the head of its standard input (`invocation`).
+            const command: string = reveal(resource.inputs.create) ?? "";
+            const sent = fromInvocation(command, reveal(resource.inputs.stdin) ?? "");
+            const script = sent?.script ?? command;
+            const ownStdin: string | undefined = sent ? (sent.stdin === "" ? undefined : sent.stdin) : reveal(resource.inputs.stdin);
             const remove: string | undefined = reveal(resource.inputs.delete);
             files.push({ path: `${prefix}.sh`, content: script, executable: true });
             if (remove) files.push({ path: `${prefix}.delete.sh`, content: remove, executable: true });
@@ -98,13 +103,13 @@ export function hostContents(resources: readonly SynthResource[]): HostContents 
                 hostFiles.push({ hostPath: target, mode, owner, writtenBy: name, secret: false, content: `${content}\n` });
             }
             let stdin: DeployStepRecord["stdin"];
-            if (resource.inputs.stdin !== undefined) {
+            if (ownStdin !== undefined) {
                 const secret = resource.inputs.stdin instanceof Secret;
                 const targets = [...script.matchAll(STDIN_WRITE)];
                 if (targets.length > 1) throw new Error(`synth: step ${name} writes ${targets.length} files from one standard input`);
                 if (targets.length === 1) {
                     const [, target, mode, owner] = targets[0];
-                    hostFiles.push({ hostPath: target, mode, owner, writtenBy: name, secret, content: reveal(resource.inputs.stdin) });
+                    hostFiles.push({ hostPath: target, mode, owner, writtenBy: name, secret, content: ownStdin });
                 }
                 stdin = { hostPath: targets[0]?.[1], secret };
             }

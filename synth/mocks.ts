@@ -176,7 +176,7 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
         }
         case "command:remote:Command":
             // Only Tailscale Serve's output is read by the program (it names the gateway's tailnet URL).
-            return /tailscale serve/.test(inputs.create ?? "") ? { stdout: `serving\n${GATEWAY_URL_PREFIX}${STAND_IN_TAILNET_URL}\n` } : {};
+            return /tailscale serve/.test(`${inputs.create ?? ""}${inputs.stdin ?? ""}`) ? { stdout: `serving\n${GATEWAY_URL_PREFIX}${STAND_IN_TAILNET_URL}\n` } : {};
         default:
             return {};
     }

@@ -8,6 +8,7 @@ import * as crypto from "crypto";
 import { openSshPublicKey } from "../synth/openSsh";
 import { TEST_CLOUDFLARE_RANGES } from "./fixtures";
 import { cloudMockOutputs } from "../providers";
+import { fromInvocation } from "../components/deployStep";
 
 export interface RecordedResource {
     readonly type: string;
@@ -106,7 +107,7 @@ function computedOutputs(type: string, inputs: Record<string, any>, id: string, 
         case "cloudflare:index/accountToken:AccountToken":
             return { value: secret(crypto.randomBytes(30).toString("base64url")) };
         case "command:remote:Command":
-            return /tailscale serve/.test(inputs.create ?? "") ? { stdout: `serving\ngateway-url: ${MOCK_TAILNET_URL}\n` } : {};
+            return /tailscale serve/.test(`${inputs.create ?? ""}${inputs.stdin ?? ""}`) ? { stdout: `serving\ngateway-url: ${MOCK_TAILNET_URL}\n` } : {};
         default:
             return {};
     }
@@ -198,4 +199,13 @@ export async function settled(): Promise<void> {
         count = recorded.length;
         await new Promise((resolve) => setTimeout(resolve, 25));
     }
+}
+
+/**
+ * A deploy step's inputs with `create` its script and `stdin` its own standard input, as the
+ * command carries them at the head and the rest of its standard input (`invocation`).
+ */
+export function asStep(inputs: Record<string, any>): Record<string, any> {
+    const sent = fromInvocation(inputs.create ?? "", inputs.stdin ?? "");
+    return sent ? { ...inputs, create: sent.script, stdin: sent.stdin === "" ? undefined : sent.stdin } : inputs;
 }

@@ -5,7 +5,7 @@ import * as assert from "assert";
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parts } from "../cloudParts";
-import { generatedSecrets, MOCK_PERMISSION_GROUPS, named, ofType, recorded, single, valueOf } from "../mocks";
+import { asStep, generatedSecrets, MOCK_PERMISSION_GROUPS, named, ofType, recorded, single, valueOf } from "../mocks";
 import { OpenClawDeployment } from "../../components/deployment";
 import { deployUnderMocks } from "../deployUnderMocks";
 import { ConfigError, parseSettings, Settings } from "../../components/settings";
@@ -46,7 +46,7 @@ function r2AccountId(settings: Settings): string {
 
 const deploy = deployUnderMocks;
 
-const step = (name: string) => named("command:remote:Command", `openclaw-${name}`).inputs;
+const step = (name: string) => asStep(named("command:remote:Command", `openclaw-${name}`).inputs);
 /**
  * Every input of every registered resource, as text, except one step's standard input and the R2
  * emptier's environment (which runs where Pulumi runs, not on the host).

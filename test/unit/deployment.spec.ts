@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { generatedSecrets, named, resetMocks, settled, single, valueOf } from "../mocks";
+import { asStep, generatedSecrets, named, resetMocks, settled, single, valueOf } from "../mocks";
 import { OpenClawDeployment } from "../../components/deployment";
 import { hostReadyScript } from "../../components/hostReady";
 import { parseSettings, Settings } from "../../components/settings";
@@ -72,7 +72,7 @@ for (const cloud of CLOUD_NAMES) {
         });
 
         it("waits for cloud-init over SSH as deploy on the hardened port, once per server", () => {
-            const step = named("command:remote:Command", "openclaw-host-ready").inputs;
+            const step = asStep(named("command:remote:Command", "openclaw-host-ready").inputs);
             assert.deepStrictEqual(
                 { host: step.connection.host, port: step.connection.port, user: step.connection.user },
                 { host: mockStaticIp(cloud), port: 9922, user: "deploy" },
@@ -137,7 +137,7 @@ for (const cloud of CLOUD_NAMES) {
             );
             assert.deepStrictEqual(await withoutKey(again), server, "the server's inputs, user data included, are unchanged");
             assert.deepStrictEqual(inboundRules(cloud, single(parts[cloud].firewall).inputs), [{ port: "9922", protocol: "tcp", sources: ["192.0.2.44/32"] }]);
-            const changed = named("command:remote:Command", "openclaw-host-access").inputs;
+            const changed = asStep(named("command:remote:Command", "openclaw-host-access").inputs);
             assert.deepStrictEqual(changed.triggers, [single(parts[cloud].server).id], "an update of the step, not a replacement");
             assert.strictEqual(changed.stdin.split("\n")[1], operatorKey, "the operator's key follows the deploy key");
             assert.match(changed.create, /Automatic-Reboot-Time "02:15";/);

@@ -14,7 +14,7 @@ import { clouds, CLOUD_NAMES } from "../../providers";
 import { assertOneProblem, problemsOf } from "../configProblems";
 import { ConfigMap, devConfigFor, rawConfig, SECRET_KEYS } from "../fixtures";
 import { deployUnderMocks } from "../deployUnderMocks";
-import { recorded, valueOf } from "../mocks";
+import { asStep, recorded, valueOf } from "../mocks";
 
 const KEY_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-existing-"));
 execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "root@vps", "-f", path.join(KEY_DIR, "root")]);
@@ -139,7 +139,7 @@ describe("cloud existing", () => {
 
         it("gives UFW the adminCidrs (host-access) and says the firewall is UFW alone", async () => {
             const access = command("host-access");
-            assert.match(access?.inputs.create, /^sources=\(203\.0\.113\.7\/32\)$/m);
+            assert.match(asStep(access!.inputs).create, /^sources=\(203\.0\.113\.7\/32\)$/m);
             assert.strictEqual(deployment.firewall, "UFW on the server only: no cloud firewall is in front of it");
             assert.strictEqual(await valueOf(deployment.serverIp), "203.0.113.10");
         });

@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { inboundRules, parts } from "../cloudParts";
-import { calls, MOCK_TAILNET_URL, named, ofType, recorded, valueOf } from "../mocks";
+import { asStep, calls, MOCK_TAILNET_URL, named, ofType, recorded, valueOf } from "../mocks";
 import { OpenClawDeployment } from "../../components/deployment";
 import { deployUnderMocks } from "../deployUnderMocks";
 import { IngressMode, parseSettings, Settings } from "../../components/settings";
@@ -51,7 +51,7 @@ function settingsFor(cloud: CloudName, mode: IngressMode, extra: ConfigMap = {})
 const deploy = deployUnderMocks;
 
 /** A deploy step's inputs as the engine received them. */
-const step = (name: string) => named("command:remote:Command", `openclaw-${name}`).inputs;
+const step = (name: string) => asStep(named("command:remote:Command", `openclaw-${name}`).inputs);
 const isCloudflare = (type: string) => type.startsWith("cloudflare:");
 
 for (const mode of ["tunnel", "caddy", "tailscale", "none"] as IngressMode[]) {

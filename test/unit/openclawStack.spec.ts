@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { generatedSecrets, named, ofType, recorded, resetMocks, settled, single, valueOf } from "../mocks";
+import { asStep, generatedSecrets, named, ofType, recorded, resetMocks, settled, single, valueOf } from "../mocks";
 import { OpenClawDeployment } from "../../components/deployment";
 import { parseSettings, Settings } from "../../components/settings";
 import { CLOUD_NAMES, CloudName, clouds } from "../../providers";
@@ -73,13 +73,13 @@ for (const cloud of CLOUD_NAMES) {
                 assert.strictEqual(inputs.logging, "stdoutAndStderr", name);
                 assert.strictEqual(inputs.environment, undefined, name);
             }
-            const env: string = named("command:remote:Command", "openclaw-stack-secrets").inputs.stdin;
+            const env: string = asStep(named("command:remote:Command", "openclaw-stack-secrets").inputs).stdin;
             assert.match(env, /^ANTHROPIC_API_KEY='sk-ant-test-/m);
             assert.match(env, new RegExp(`^TELEGRAM_BOT_TOKEN='${TEST_TELEGRAM_TOKEN}'$`, "m"));
         });
 
         it("checks the egress proxy with an exact allowlisted host and a host it does not allow", () => {
-            const verify: string = named("command:remote:Command", "openclaw-stack-verify").inputs.create;
+            const verify: string = asStep(named("command:remote:Command", "openclaw-stack-verify").inputs).create;
             assert.match(verify, /'https:\/\/api\.anthropic\.com\/' \|\| echo "no-answer"\)\n/, "the agent's web_fetch of an allowlisted host");
             assert.match(verify, /'https:\/\/example\.com\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/, "the agent's web_fetch of a host off the list");
             assert.match(verify, /'example\.com' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/, "a raw CONNECT to a host off the list");
@@ -94,7 +94,7 @@ for (const cloud of CLOUD_NAMES) {
 describe("the egress check with wildcard and example domains allowed", () => {
     it("probes an exact host and refuses one the operator did not allow", async () => {
         await deploy(settingsFor("hetzner", { "openclaw:egressDomains": '["*.example.org","example.com"]' }));
-        const verify: string = named("command:remote:Command", "openclaw-stack-verify").inputs.create;
+        const verify: string = asStep(named("command:remote:Command", "openclaw-stack-verify").inputs).create;
         assert.match(verify, /'https:\/\/api\.anthropic\.com\/' \|\| echo "no-answer"\)\n/);
         assert.match(verify, /'https:\/\/example\.net\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
         assert.match(verify, /'example\.net' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);

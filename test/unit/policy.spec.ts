@@ -14,7 +14,8 @@ import * as analyzer from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as YAML from "yaml";
-import { RecordedResource, recorded } from "../mocks";
+import { asStep, RecordedResource, recorded, valueOf } from "../mocks";
+import { invocation } from "../../components/deployStep";
 import {
     ConfigMap,
     devConfigFor,
@@ -32,7 +33,7 @@ import { IngressMode, parseSettings, StateStore } from "../../components/setting
 import { deployUnderMocks } from "../deployUnderMocks";
 import { CLOUD_NAMES, CloudName, clouds } from "../../providers";
 import { isWorldOpen } from "../../policy/firewall";
-import { imageReferenceProblem } from "../../policy/images";
+import { imageReferenceProblem, ownStdin } from "../../policy/images";
 import { isServerOrFirewallType, KNOWN_TYPES } from "../../policy/knownTypes";
 import { policies, POLICY_PACK_NAME } from "../../policy/policies";
 import { secretsIn } from "../../policy/userData";
@@ -458,7 +459,7 @@ describe("the program's resources pass every policy", () => {
                     const types = resources.map((r) => r.type);
                     assert.ok(types.includes(FIREWALL(cloud)), "a firewall");
                     assert.strictEqual(typeof clouds[cloud].userDataOf(resources.find((r) => r.type === SERVER(cloud))?.inputs ?? {}), "string", "a server with user data");
-                    assert.ok(resources.some((r) => r.name === "openclaw-compose-file" && /^services:/m.test(r.inputs.stdin)), "the compose file");
+                    assert.ok(resources.some((r) => r.name === "openclaw-compose-file" && /^services:/m.test(asStep(r.inputs).stdin)), "the compose file");
                     assert.ok(types.includes(store === "s3" ? BUCKET : "cloudflare:index/r2Bucket:R2Bucket"), "the state bucket");
                     assertPasses(runPack(asPackInput(resources)));
                 });
@@ -543,26 +544,40 @@ describe("the program's resources, mutated, fail", () => {
         assertViolation(runPack(mutate(aws, ofType(INSTANCE), (p) => (p.metadataOptions.httpTokens = "optional"))), "imdsv2-required", /^openclaw-server .*httpTokens is "optional"/);
     });
 
+    /** A step's command inputs with its own standard input replaced (its script, and so its command, unchanged). */
+    const sentAs = (create: string, script: string, own: string) => ({ create, stdin: `${script}${own}` });
+
+    it("reads a deploy step's own standard input as the program sends it: after the script its command names", async () => {
+        const step = { name: "compose-file", script: "set -e\nwrite_file /opt/x 0644 root:root # é\n", stdin: "services: {}\n" };
+        const sent = invocation(step);
+        assert.strictEqual(ownStdin({ create: sent.command, stdin: await valueOf(sent.stdin) }), step.stdin);
+        assert.strictEqual(ownStdin({ create: "echo plain", stdin: "all of it" }), "all of it");
+    });
+
     it("the compose file with the gateway image retagged :latest", () => {
         const found = runPack(
             mutate(hetzner, named("openclaw-compose-file"), (p) => {
-                const doc = YAML.parse(p.stdin);
+                const step = asStep(p);
+                const doc = YAML.parse(step.stdin);
                 doc.services.gateway.image = doc.services.gateway.image.replace(/:[^:/]+$/, ":latest");
-                p.stdin = YAML.stringify(doc);
+                Object.assign(p, sentAs(p.create, step.create, YAML.stringify(doc)));
             }),
         );
         assertViolation(found, "pinned-images", /^openclaw-compose-file \(command:remote:Command\): compose service gateway runs image "ghcr\.io\/openclaw\/openclaw:latest"/);
     });
 
     it("the egress Dockerfile built from an unpinned golang", () => {
-        const found = runPack(mutate(hetzner, named("openclaw-egress-dockerfile"), (p) => (p.stdin = p.stdin.replace(/golang:\S+/, "golang:alpine"))));
+        const found = runPack(mutate(hetzner, named("openclaw-egress-dockerfile"), (p) => {
+            const step = asStep(p);
+            Object.assign(p, sentAs(p.create, step.create, step.stdin.replace(/golang:\S+/, "golang:alpine")));
+        }));
         assertViolation(found, "pinned-images", /FROM "docker\.io\/library\/golang:alpine"/);
     });
 
     it("the server's user data with a private key, or the stack's .env, appended", () => {
         const privateKey = crypto.generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString();
         assertViolation(runPack(mutate(hetzner, ofType(HCLOUD_SERVER), (p) => (p.userData += privateKey))), "no-secrets-in-user-data", /^openclaw-server .*a private key block/);
-        const env: string = aws.find(named("openclaw-stack-secrets"))!.props.stdin;
+        const env: string = asStep(aws.find(named("openclaw-stack-secrets"))!.props).stdin;
         const found = runPack(mutate(aws, ofType(INSTANCE), (p) => (p.userData += env)));
         assertViolation(found, "no-secrets-in-user-data", /the gateway token/, /an sk- API key/);
     });
