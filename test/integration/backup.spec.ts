@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
 import * as path from "path";
+import { linkToNodesFileOutside } from "./earlierVersion";
 import { ageIdentity } from "../../components/stack/ageIdentity";
 import { renderBackupScript } from "../../components/stack/backupScript";
 import { GATEWAY_GID, GATEWAY_UID, IMAGE_NODE_ID, SERVICES } from "../../components/stack/layout";
@@ -439,11 +440,7 @@ describe("openclaw-backup against a real S3 server (s3rver on loopback), with rc
             writeState(host.volume, "EARLIER-VERSION", IMAGE_NODE_ID);
             // A file of another id, and a link to a file of node's outside the volume (on the host, a login's).
             fs.lchownSync(path.join(host.volume, "media", "blob.bin"), 1001, 1002);
-            outside = path.join(scratchDir("outside"), "a login's file");
-            fs.writeFileSync(outside, "not the gateway's\n");
-            fs.lchownSync(outside, IMAGE_NODE_ID, IMAGE_NODE_ID);
-            fs.symlinkSync(outside, path.join(host.volume, "outside-link"));
-            fs.lchownSync(path.join(host.volume, "outside-link"), IMAGE_NODE_ID, IMAGE_NODE_ID);
+            outside = linkToNodesFileOutside(host.volume, "outside-link", scratchDir("outside"));
             earlier = snapshot(host.volume);
             backupOk(host, ["run"]);
         });

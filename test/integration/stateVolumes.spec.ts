@@ -13,6 +13,7 @@ import { stackSteps } from "../../components/stack/steps";
 import { tempDir } from "../artifacts/tools";
 import { ingressStepsFor, maintenanceStepsFor } from "../fixtures";
 import { materialise, SMALL } from "../renderedStack";
+import { linkToNodesFileOutside } from "./earlierVersion";
 
 const isRoot = process.getuid?.() === 0;
 const GATEWAY = PRIMARY_GATEWAY.container;
@@ -142,11 +143,7 @@ describe("the state-volumes step, run by bash with stand-ins for sudo and Docker
             for (const dir of [".", "agents", "agents/main", "agents/main/sessions", "credentials"]) fs.lchownSync(path.join(host.volume, dir), IMAGE_NODE_ID, IMAGE_NODE_ID);
             fs.chmodSync(host.volume, 0o755);
             // A link to a file of node's outside the volume: on a host, a login's file.
-            outside = path.join(tempDir("outside"), "a login's file");
-            fs.writeFileSync(outside, "not the gateway's\n");
-            fs.lchownSync(outside, IMAGE_NODE_ID, IMAGE_NODE_ID);
-            fs.symlinkSync(outside, path.join(host.volume, "link"));
-            fs.lchownSync(path.join(host.volume, "link"), IMAGE_NODE_ID, IMAGE_NODE_ID);
+            outside = linkToNodesFileOutside(host.volume, "link", tempDir("outside"));
             earlier = snapshot(host.volume);
             first = runStep(host, step);
         });
