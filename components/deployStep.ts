@@ -44,13 +44,17 @@ export function invocation(step: Pick<DeployStep, "name" | "script" | "stdin">):
     };
 }
 
-/** The script and the step's own standard input back from what `invocation` made (synth and the tests read them). */
-export function fromInvocation(command: string, stdin: string): { readonly name: string; readonly script: string; readonly stdin: string } | undefined {
+/**
+ * The script and the step's own standard input (none when the step has none) back from what
+ * `invocation` made; synth and the tests read them.
+ */
+export function fromInvocation(command: string, stdin: string): { readonly name: string; readonly script: string; readonly stdin?: string } | undefined {
     const match = INVOCATION.exec(command);
     if (!match) return undefined;
     const bytes = Buffer.from(stdin, "utf8");
     const length = Number(match[1]);
-    return { name: match[2], script: bytes.subarray(0, length).toString("utf8"), stdin: bytes.subarray(length).toString("utf8") };
+    const own = bytes.subarray(length).toString("utf8");
+    return { name: match[2], script: bytes.subarray(0, length).toString("utf8"), stdin: own === "" ? undefined : own };
 }
 
 /**

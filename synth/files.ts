@@ -94,7 +94,7 @@ export function hostContents(resources: readonly SynthResource[]): HostContents 
             const command: string = reveal(resource.inputs.create) ?? "";
             const sent = fromInvocation(command, reveal(resource.inputs.stdin) ?? "");
             const script = sent?.script ?? command;
-            const ownStdin: string | undefined = sent ? (sent.stdin === "" ? undefined : sent.stdin) : reveal(resource.inputs.stdin);
+            const ownStdin: string | undefined = sent ? sent.stdin : reveal(resource.inputs.stdin);
             const remove: string | undefined = reveal(resource.inputs.delete);
             files.push({ path: `${prefix}.sh`, content: script, executable: true });
             if (remove) files.push({ path: `${prefix}.delete.sh`, content: remove, executable: true });

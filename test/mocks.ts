@@ -207,5 +207,5 @@ export async function settled(): Promise<void> {
  */
 export function asStep(inputs: Record<string, any>): Record<string, any> {
     const sent = fromInvocation(inputs.create ?? "", inputs.stdin ?? "");
-    return sent ? { ...inputs, create: sent.script, stdin: sent.stdin === "" ? undefined : sent.stdin } : inputs;
+    return sent ? { ...inputs, create: sent.script, stdin: sent.stdin } : inputs;
 }
