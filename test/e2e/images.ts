@@ -85,22 +85,88 @@ function read(dir: string): StandInImages {
     return { ...parsed, dir, disk: path.join(dir, "images.img"), manifest, redisVersion: redis.versions.redis };
 }
 
-/** Builds the stand-in images unless ones for the same recipe are cached (a cold build takes a quarter of an hour or more). */
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Runs `build` holding `${dir}.lock` (a directory with the holder's pid): a second run for the same
+ * recipe waits for the first instead of removing its half-built staging directory. A lock whose
+ * holder is gone is taken over.
+ */
+function withLock<T>(dir: string, log: (line: string) => void, build: () => T): T {
+    const lock = `${dir}.lock`;
+    const owner = path.join(lock, "pid");
+    let waiting = false;
+    for (;;) {
+        try {
+            fs.mkdirSync(lock);
+            fs.writeFileSync(owner, `${process.pid}\n`);
+            break;
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+            let holder = NaN;
+            let age = 0;
+            try {
+                age = Date.now() - fs.statSync(lock).mtimeMs;
+                if (fs.existsSync(owner)) holder = Number(fs.readFileSync(owner, "utf8"));
+            } catch {
+                continue; // released meanwhile
+            }
+            // No pid a minute after the lock was made: its maker died between the two steps.
+            const orphaned = !Number.isInteger(holder) && age > 60_000;
+            if ((Number.isInteger(holder) && !alive(holder)) || orphaned) {
+                log(`taking over ${lock} from pid ${holder}, which is gone`);
+                fs.rmSync(lock, { recursive: true, force: true });
+                continue;
+            }
+            if (!waiting) log(`waiting for the build of ${dir} by pid ${holder} (${lock})`);
+            waiting = true;
+            sleep(5000);
+        }
+    }
+    try {
+        return build();
+    } finally {
+        fs.rmSync(lock, { recursive: true, force: true });
+    }
+}
+
+/** Builds the stand-in images unless ones for the same recipe are cached (a cold build takes several minutes). */
 export function ensureImages(log: (line: string) => void): StandInImages {
     const recipe = imagesRecipe();
     const hash = crypto.createHash("sha256").update(recipe).digest("hex").slice(0, 16);
     const dir = path.join(CACHE_ROOT, `images-${hash}`);
     const marker = path.join(dir, ".complete");
-    if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === recipe) {
+    const cached = () => fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === recipe;
+    if (cached()) {
         log(`reusing the cached stand-in images ${dir}`);
         return read(dir);
     }
     if (process.getuid?.() !== 0) throw new Error("building the stand-in images needs root (debootstrap, chroot)");
+    fs.mkdirSync(CACHE_ROOT, { recursive: true });
+    return withLock(dir, log, () => {
+        // Another run may have built them while this one waited.
+        if (cached()) {
+            log(`reusing the stand-in images ${dir}, built meanwhile`);
+            return read(dir);
+        }
+        return build(dir, marker, recipe, log);
+    });
+}
+
+function build(dir: string, marker: string, recipe: string, log: (line: string) => void): StandInImages {
     // A directory without the marker is an interrupted build (or one of another recipe): built again.
     fs.rmSync(dir, { recursive: true, force: true });
     const staging = `${dir}.partial`;
     fs.rmSync(staging, { recursive: true, force: true });
-    fs.mkdirSync(CACHE_ROOT, { recursive: true });
     const others = fs.readdirSync(CACHE_ROOT).filter((name) => /^images-[0-9a-f]{16}$/.test(name) && name !== path.basename(dir));
     if (others.length > 0) log(`other recipes' stand-in images, several GB each, are in ${CACHE_ROOT}: ${others.join(", ")} (remove them when no checkout needs them)`);
     log(`building the stand-in images into ${dir}`);
