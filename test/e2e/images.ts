@@ -17,6 +17,7 @@ import * as path from "path";
 import { DEFAULTS } from "../../components/settings";
 import { renderEgressDockerfile } from "../../components/stack/egressProxy";
 import { IMAGES } from "../../components/stack/images";
+import { GATEWAY_GID, GATEWAY_PATHS, GATEWAY_UID } from "../../components/stack/layout";
 
 const BUILD_SCRIPT = path.join(__dirname, "images", "build-images.sh");
 const CACHE_ROOT = process.env.OPENCLAW_E2E_CACHE ?? path.join(os.homedir(), ".cache", "openclaw-e2e");
@@ -69,7 +70,14 @@ export const STAND_IN_REFERENCES = {
 } as const;
 
 function scriptEnv(): NodeJS.ProcessEnv {
-    return { ...process.env, ...STAND_IN_REFERENCES, EGRESS_DOCKERFILE: renderEgressDockerfile() };
+    return {
+        ...process.env,
+        ...STAND_IN_REFERENCES,
+        EGRESS_DOCKERFILE: renderEgressDockerfile(),
+        // The gateway's check runs it as compose does: the service's user and state volume.
+        GATEWAY_USER: `${GATEWAY_UID}:${GATEWAY_GID}`,
+        GATEWAY_STATE_DIR: GATEWAY_PATHS.state,
+    };
 }
 
 /** What decides the images: the script's --recipe lines (cheap, no root). */

@@ -14,6 +14,7 @@
 # test/e2e/images.ts runs it with the references the program deploys, from its own constants:
 #   IMAGE_GATEWAY IMAGE_LITELLM IMAGE_REDIS IMAGE_CADDY IMAGE_GO_BUILDER IMAGE_ALPINE IMAGE_CLOUDFLARED
 #   EGRESS_DOCKERFILE (the rendered Dockerfile of the egress image, whose stages check the Go and Alpine stand-ins)
+#   GATEWAY_USER, GATEWAY_STATE_DIR (the compose service's uid:gid and state volume, for the gateway's check)
 # The pinned versions are read where the tools' own installs read them: Node 24 and OpenClaw from
 # .ci/install-tools, LiteLLM and pip from .ci/tools/litellm.sh, Caddy and Go from the references.
 set -euo pipefail
@@ -23,7 +24,7 @@ cd "$repo"
 # shellcheck source=SCRIPTDIR/../../../.ci/retry.sh
 . .ci/retry.sh
 
-for variable in IMAGE_GATEWAY IMAGE_LITELLM IMAGE_REDIS IMAGE_CADDY IMAGE_GO_BUILDER IMAGE_ALPINE IMAGE_CLOUDFLARED EGRESS_DOCKERFILE; do
+for variable in IMAGE_GATEWAY IMAGE_LITELLM IMAGE_REDIS IMAGE_CADDY IMAGE_GO_BUILDER IMAGE_ALPINE IMAGE_CLOUDFLARED EGRESS_DOCKERFILE GATEWAY_USER GATEWAY_STATE_DIR; do
     [ -n "${!variable:-}" ] || { echo "build-images.sh: $variable is not set (test/e2e/images.ts sets it)" >&2; exit 1; }
 done
 
@@ -312,17 +313,23 @@ cli_version=$(run_in "$root" 1000:1000 HOME=/home/node sh -c 'cd / && openclaw -
 [[ $cli_version == *"$openclaw_version"* ]] || fail "gateway: openclaw on PATH says $cli_version"
 node_version=$(run_in "$root" 1000:1000 node --version)
 [ "$node_version" = "v$node24_version" ] || fail "gateway: node --version says $node_version"
-# The gateway itself, as compose starts it (another port, loopback, no config), until the compose
-# healthcheck's fetch of /healthz passes inside the image.
+# The gateway itself as compose starts it, as the service's user (not the image's node), with the
+# state volume and the cache tmpfs the service mounts (another port, loopback, no config), until
+# the compose healthcheck's fetch of /healthz passes inside the image; then `openclaw` as ops runs
+# it (docker exec, the container's user).
 leave "$root"
 check_copy "$root"
+install -d -m 0700 -o "${GATEWAY_USER%%:*}" -g "${GATEWAY_USER##*:}" "$check$GATEWAY_STATE_DIR" "$check/home/node/.cache"
 port=$(free_port)
-chroot --userspec=1000:1000 "$check" /usr/bin/env -i PATH="$PATH_DEFAULT" HOME=/home/node NODE_ENV=production "${build_trust[@]}" \
+chroot --userspec="$GATEWAY_USER" "$check" /usr/bin/env -i PATH="$PATH_DEFAULT" HOME=/home/node NODE_ENV=production \
+    OPENCLAW_STATE_DIR="$GATEWAY_STATE_DIR" "${build_trust[@]}" \
     sh -c "cd /app && exec node dist/index.js gateway --allow-unconfigured --bind loopback --port $port" >"$work/gateway.log" 2>&1 &
 pids+=($!)
 health="fetch('http://127.0.0.1:$port/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-wait_for 240 run_in "$check" 1000:1000 node -e "$health" || { tail -n 40 "$work/gateway.log" >&2; fail "gateway: /healthz did not answer within 240 s"; }
-echo "    the gateway answered /healthz (the compose healthcheck) after $((SECONDS - started)) s of this image's build"
+wait_for 240 run_in "$check" "$GATEWAY_USER" node -e "$health" || { tail -n 40 "$work/gateway.log" >&2; fail "gateway: /healthz did not answer within 240 s"; }
+echo "    the gateway answered /healthz (the compose healthcheck) as $GATEWAY_USER after $((SECONDS - started)) s of this image's build"
+run_in "$check" "$GATEWAY_USER" HOME=/home/node OPENCLAW_STATE_DIR="$GATEWAY_STATE_DIR" sh -c 'cd /app && openclaw --version' >/dev/null \
+    || fail "gateway: openclaw --version as $GATEWAY_USER failed"
 drop_check_copy
 enter "$root"
 pack gateway "$root" "$IMAGE_GATEWAY" \
