@@ -99,6 +99,8 @@ export interface AppSettings {
     /** Provider API keys by environment variable name; each value is secret. */
     readonly llmApiKeys: Readonly<Record<string, pulumi.Output<string>>>;
     readonly telegramBotToken?: pulumi.Output<string>;
+    /** The bot owner's numeric Telegram user id: let in without pairing, and the command owner. */
+    readonly telegramOwnerId?: string;
 }
 
 /** Where backups go: a bucket of the store, or nowhere. */
@@ -178,6 +180,8 @@ const CLOUDFLARE_ID = /^[0-9a-f]{32}$/;
 const ROTATION_LABEL = /^[A-Za-z0-9._:-]{1,64}$/;
 /** Telegram chat ids: a number (negative for groups), or a public channel's @name. */
 const TELEGRAM_CHAT_ID = /^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$/;
+/** A Telegram user id: a positive number (OpenClaw's allowlists compare it as written, so no leading zero). */
+const TELEGRAM_USER_ID = /^[1-9]\d{0,19}$/;
 const EMAIL = /^[^\s@"'\\]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const SSH_KEY_TYPES = [
     "ssh-ed25519",
@@ -194,7 +198,7 @@ export const CONFIG_KEYS = [
     "cloud", "region", "serverType", "osImage", "adminCidrs", "allowSshFromAnywhere", "sshPort", "sshPublicKeys",
     "dockerSource", "ipv6", "autoRebootTime", "ingress", "domain", "cloudflareAccountId", "cloudflareZoneId",
     "cloudflareAccessEmails", "openclawImage", "llmApiKeys", "models", "defaultModel", "egressDomains",
-    "telegramBotToken", "tailscaleAuthKey", "stateStore", "backupSchedule", "backupRetentionDays", "alertWebhookUrl",
+    "telegramBotToken", "telegramOwnerId", "tailscaleAuthKey", "stateStore", "backupSchedule", "backupRetentionDays", "alertWebhookUrl",
     "alertTelegramChatId", "secretsRotation", "protect", "serverAddress", "firstLoginUser", "firstLoginPort", "firstLoginKey",
 ] as const;
 
@@ -492,6 +496,7 @@ function readApp(r: Reader): AppSettings {
     if (telegramBotToken !== undefined && !/^\d{5,}:[A-Za-z0-9_-]{30,}$/.test(telegramBotToken)) {
         r.hiddenProblem("telegramBotToken", "it must be the token BotFather gives, <digits>:<35 characters>");
     }
+    const telegramOwnerId = readTelegramOwnerId(r, telegramBotToken !== undefined);
     return {
         openclawImage,
         models,
@@ -499,7 +504,22 @@ function readApp(r: Reader): AppSettings {
         egressDomains,
         llmApiKeys: Object.fromEntries(Object.entries(llmApiKeys).map(([name, key]) => [name, pulumi.secret(key)])),
         telegramBotToken: telegramBotToken === undefined ? undefined : pulumi.secret(telegramBotToken),
+        ...(telegramOwnerId !== undefined ? { telegramOwnerId } : {}),
     };
+}
+
+/** The bot owner's user id; only the bot of `telegramBotToken` has chats to own. */
+function readTelegramOwnerId(r: Reader, hasTelegramBot: boolean): string | undefined {
+    const ownerId = r.string("telegramOwnerId", undefined);
+    if (ownerId === undefined) return undefined;
+    if (!TELEGRAM_USER_ID.test(ownerId)) {
+        r.problem("telegramOwnerId", ownerId, "it must be your numeric Telegram user id, digits only such as 123456789 (not a @username, a phone number or a group's negative chat id)");
+        return undefined;
+    }
+    if (!hasTelegramBot && !r.has("telegramBotToken")) {
+        r.problems.push(`${PROJECT}:telegramBotToken is not set; telegramOwnerId names the owner of that bot's chats.`);
+    }
+    return ownerId;
 }
 
 function readLlmApiKeys(r: Reader): Record<string, string> {

@@ -25,12 +25,16 @@ export const EGRESS_DOMAINS = ["api.github.com", "*.githubusercontent.com"];
 /** The providers' API hosts, as their documentation gives them. */
 export const PROVIDER_HOSTS = ["api.anthropic.com", "api.openai.com"];
 
-export const app = (telegram: boolean): StackFileSettings => ({
+/** The owner's Telegram user id, where a test gives the bot one (`telegramOwnerId`). */
+export const TELEGRAM_OWNER_ID = "5550001";
+
+export const app = (telegram: boolean, telegramOwnerId?: string): StackFileSettings => ({
     openclawImage: DEFAULTS.openclawImage,
     models: MODELS,
     defaultModel: "claude-sonnet",
     egressDomains: EGRESS_DOMAINS,
     telegram,
+    ...(telegramOwnerId !== undefined ? { telegramOwnerId } : {}),
 });
 
 export type Ingress = StackIngress;
@@ -67,8 +71,8 @@ export interface Rendered {
 }
 
 /** The stack's files and `.env` exactly as the deploy writes them, laid out as in STACK_DIR. */
-export async function materialise(telegram: boolean, ingress: Ingress, size: ServerSize): Promise<Rendered> {
-    const settings = app(telegram);
+export async function materialise(telegram: boolean, ingress: Ingress, size: ServerSize, telegramOwnerId?: string): Promise<Rendered> {
+    const settings = app(telegram, telegramOwnerId);
     const env = await resolve(
         stackEnv(settings, {
             gatewayTokens: gatewayTokens(),

@@ -17,7 +17,7 @@ import { stackLimits } from "./limits";
 import { StackFiles } from "./steps";
 
 /** App settings without their secrets: everything the non-secret files depend on. */
-export type StackFileSettings = Pick<AppSettings, "openclawImage" | "models" | "defaultModel" | "egressDomains"> & {
+export type StackFileSettings = Pick<AppSettings, "openclawImage" | "models" | "defaultModel" | "egressDomains" | "telegramOwnerId"> & {
     readonly telegram: boolean;
 };
 
@@ -62,6 +62,7 @@ export function renderStackFiles(
                     allowedOrigins: gatewayOrigins(domain, gateway.port),
                     trustedProxies: mode.trustedProxies,
                     telegram: app.telegram && gateway.telegram,
+                    telegramOwnerId: app.telegramOwnerId,
                 }),
             ]),
         ),

@@ -29,6 +29,8 @@ export interface GatewayConfigInput {
     readonly trustedProxies: readonly string[];
     /** Whether the Telegram channel is configured. */
     readonly telegram: boolean;
+    /** With Telegram: the owner's numeric user id (`telegramOwnerId`). */
+    readonly telegramOwnerId?: string;
 }
 
 /**
@@ -42,7 +44,18 @@ export function gatewayOrigins(domain: string | undefined, port: number): string
 
 const envRef = (id: string) => ({ source: "env", provider: "default", id });
 
+/**
+ * What the Telegram owner adds: its id in the channel's allowlist, which pairing mode checks before
+ * it asks for a code, and as the command owner (`<channel>:<id>`). With an owner configured,
+ * `openclaw pairing approve` has no first owner to write into openclaw.json, which is read-only.
+ */
+function telegramOwner(ownerId: string | undefined) {
+    if (ownerId === undefined) return { channel: {}, root: {} };
+    return { channel: { allowFrom: [ownerId] }, root: { commands: { ownerAllowFrom: [`telegram:${ownerId}`] } } };
+}
+
 export function renderGatewayConfig(input: GatewayConfigInput): string {
+    const owner = telegramOwner(input.telegram ? input.telegramOwnerId : undefined);
     const config = {
         gateway: {
             mode: "local",
@@ -101,7 +114,9 @@ export function renderGatewayConfig(input: GatewayConfigInput): string {
                   channels: {
                       telegram: {
                           botToken: envRef(input.gateway.env.telegramToken),
+                          // Everyone but the owner asks for a code, approved with `openclaw pairing approve`.
                           dmPolicy: "pairing",
+                          ...owner.channel,
                           // Media downloads resolve names locally unless the channel has its own
                           // proxy; the gateway cannot resolve public names, so photos would fail.
                           proxy: EGRESS_PROXY_URL,
@@ -109,6 +124,7 @@ export function renderGatewayConfig(input: GatewayConfigInput): string {
                   },
               }
             : {}),
+        ...owner.root,
     };
     return `${JSON.stringify(config, null, 2)}\n`;
 }

@@ -27,6 +27,7 @@ import {
     resolve,
     SIZES,
     SMALL,
+    TELEGRAM_OWNER_ID,
     TUNNEL_TOKEN,
 } from "../renderedStack";
 import { node24Env, openclaw, openclawVersion } from "./openclaw";
@@ -390,6 +391,16 @@ describe("the container stack's files, checked by the software that consumes the
                 });
             }
         }
+
+        it("openclaw config validate accepts it with Telegram and its owner (the channel's allowFrom, commands.ownerAllowFrom)", () => {
+            const file = path.join(tempDir("openclaw-json"), "openclaw.json");
+            const text = renderStackFiles(app(true, TELEGRAM_OWNER_ID), { mode: "none" }, SMALL).gatewayConfigs[PRIMARY_GATEWAY.name];
+            assert.deepStrictEqual(JSON.parse(text).commands.ownerAllowFrom, [`telegram:${TELEGRAM_OWNER_ID}`]);
+            fs.writeFileSync(file, text);
+            const result = validate(file);
+            assert.strictEqual(result.status, 0, result.output);
+            assert.ok(result.output.includes(`Config valid: ${file}`), result.output);
+        });
 
         it("openclaw config validate rejects an unknown top-level key", () => {
             const config = JSON.parse(renderStackFiles(app(true), { mode: "none" }, SMALL).gatewayConfigs[PRIMARY_GATEWAY.name]);

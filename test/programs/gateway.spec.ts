@@ -2,7 +2,8 @@
 // openclaw.json and the compose service's command, user, environment and mounts (the config
 // directory really read-only, the state volume writable, a /tmp of its own, the other services'
 // names resolving). The internet is replaced by stand-ins behind a stand-in egress proxy that
-// applies the rendered allowlist: a web page and Telegram's Bot API.
+// applies the rendered allowlist: a web page and Telegram's Bot API; LiteLLM by a stand-in model
+// at its name and port. The bot has an owner (`telegramOwnerId`).
 import * as assert from "assert";
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -19,12 +20,14 @@ import { tempDir } from "../artifacts/tools";
 import { ContainerLike, loopbackAddress } from "../container";
 import { TEST_TELEGRAM_TOKEN } from "../fixtures";
 import { freePort } from "../ports";
-import { composeModel, EGRESS_DOMAINS, GATEWAY_TOKEN, materialise, PROVIDER_HOSTS, Rendered, SMALL } from "../renderedStack";
+import { composeModel, EGRESS_DOMAINS, GATEWAY_TOKEN, materialise, PROVIDER_HOSTS, Rendered, SMALL, TELEGRAM_OWNER_ID } from "../renderedStack";
 import { FakeTelegram, startFakeTelegram, TELEGRAM_API_HOST } from "./fakeTelegram";
 import { GatewayFiles, gatewayFiles } from "./gatewayFiles";
 import { StandInEgress, startStandInEgress } from "./standInEgress";
+import { StandInLitellm, startStandInLitellm } from "./standInLitellm";
 import { standInCertificate } from "./standInTls";
 import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
+import { GATEWAY_LITELLM_KEY_ENV } from "../../components/stack/gatewayConfig";
 import { GATEWAY_GID, GATEWAY_UID, IMAGE_NODE_ID } from "../../components/stack/layout";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,12 +98,15 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
     let gateway: ReturnType<typeof startNode24> | undefined;
     let egress: StandInEgress;
     let telegram: FakeTelegram;
+    let litellm: StandInLitellm;
     const closers: (() => Promise<void> | void)[] = [];
     const url = (p: string) => `http://127.0.0.1:${port}${p}`;
-    const context = () => `gateway log:\n${gateway?.log().slice(-4000)}\nproxy: ${JSON.stringify(egress?.requests)}\nTelegram calls: ${telegram?.calls.join(" ")}`;
+    const context = () =>
+        `gateway log:\n${gateway?.log().slice(-4000)}\nproxy: ${JSON.stringify(egress?.requests)}\nTelegram calls: ${telegram?.calls.join(" ")}\n` +
+        `bot sent: ${JSON.stringify(telegram?.sent)}\nmodel calls: ${JSON.stringify(litellm?.calls)}, refused: ${litellm?.refused.join(", ")}`;
 
     before(async function () {
-        rendered = await materialise(true, { mode: "none" }, SMALL);
+        rendered = await materialise(true, { mode: "none" }, SMALL, TELEGRAM_OWNER_ID);
         const model = composeModel(rendered.dir);
         service = model.services.gateway;
 
@@ -123,11 +129,13 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         telegram = await startFakeTelegram(TEST_TELEGRAM_TOKEN, tls);
         closers.push(() => telegram.close());
 
-        // Every other service's container name resolves; only the egress proxy's answers.
+        // Every other service's container name resolves; only the egress proxy's and LiteLLM's answer.
         const proxy = new URL(EGRESS_PROXY_URL);
+        const litellmUrl = new URL(JSON.parse(rendered.files.gatewayConfigs[PRIMARY_GATEWAY.name]).models.providers.litellm.baseUrl);
         const names = Object.values(model.services).map((s: any) => s.container_name as string);
-        const [proxyAddress, nowhere] = [loopbackAddress(), loopbackAddress()];
-        const hosts = Object.fromEntries(names.map((name) => [name, name === proxy.hostname ? proxyAddress : nowhere]));
+        assert.ok(names.includes(litellmUrl.hostname), `the gateway calls LiteLLM at ${litellmUrl.hostname}, no service's container name`);
+        const [proxyAddress, litellmAddress, nowhere] = [loopbackAddress(), loopbackAddress(), loopbackAddress()];
+        const hosts = Object.fromEntries(names.map((name) => [name, name === proxy.hostname ? proxyAddress : name === litellmUrl.hostname ? litellmAddress : nowhere]));
         const acl = YAML.parse(rendered.files.egressAcl);
         egress = await startStandInEgress(hosts[proxy.hostname], Number(proxy.port), acl.default.allowed_domains, {
             [EGRESS_DOMAINS[0]]: (page.address() as net.AddressInfo).port,
@@ -139,6 +147,8 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
 
         // The service's environment (compose interpolated .env into it), its container paths here.
         env = node24Env(files.home, { ...files.environment, NODE_EXTRA_CA_CERTS: tls.file });
+        litellm = await startStandInLitellm(litellmAddress, Number(litellmUrl.port), String(env[GATEWAY_LITELLM_KEY_ENV]));
+        closers.push(() => litellm.close());
 
         // The compose command, `node dist/index.js gateway ...`, from the package's directory, on a free port.
         const command: string[] = [...service.command];
@@ -201,22 +211,54 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         assert.ok(egress.requests.some((r) => r.host === "example.com" && !r.allowed), `the refused fetch never reached the proxy:\n${context()}`);
     });
 
-    it("Telegram: polls through the egress proxy; a DM gets a pairing code, `openclaw pairing approve` in the container approves it, and the sender's photo is stored in the state volume", async () => {
+    const owner = { id: Number(TELEGRAM_OWNER_ID), firstName: "Owen" };
+    const ada = { id: 424242, firstName: "Ada" };
+    const PAIRING = /pairing approve telegram ([A-Z2-9]{8})/;
+    const sentTo = (user: { id: number }) => telegram.sent.filter((m) => m.chatId === user.id);
+    /** The bot's message to `user` that carries the model's answer to the call whose user text includes `text`. */
+    const answeredWith = (user: { id: number }, text: string) => {
+        const call = litellm.calls.find((c) => c.userText.includes(text));
+        return call && sentTo(user).find((m) => m.text.includes(call.answer)) && call;
+    };
+
+    it("Telegram: polls through the egress proxy", async () => {
         await eventually("a getUpdates call through the proxy", 120_000, () => telegram.calls.includes("getUpdates"), context);
         assert.ok(egress.requests.some((r) => r.host === TELEGRAM_API_HOST && r.allowed), context());
+    });
 
-        const ada = { id: 424242, firstName: "Ada" };
-        telegram.sendText(ada, "hello");
-        const code = await eventually("a pairing code sent to the new sender", 120_000, () => {
-            const message = telegram.sent.find((m) => m.chatId === ada.id && /pairing approve telegram ([A-Z2-9]{8})/.test(m.text));
-            return message && /pairing approve telegram ([A-Z2-9]{8})/.exec(message.text)![1];
-        }, context);
+    it("Telegram: the owner (telegramOwnerId) is answered by the model through LiteLLM, with no pairing step", async () => {
+        const question = "owner asks: what is on today?";
+        telegram.sendText(owner, question);
+        const call = await eventually("the model's answer sent to the owner", 120_000, () => answeredWith(owner, question), context);
+        assert.deepStrictEqual({ model: call.model, keyMatches: call.keyMatches }, { model: "claude-sonnet", keyMatches: true }, context());
+        assert.deepStrictEqual(sentTo(owner).filter((m) => /pairing/i.test(m.text)), [], "the owner was asked to pair");
+    });
+
+    let code = "";
+    const adaFirst = "ada asks first: may I talk to you?";
+
+    it("Telegram: anyone else gets a pairing code that tells them their user id, and their message reaches no model", async () => {
+        telegram.sendText(ada, adaFirst);
+        const message = await eventually("a pairing code sent to the new sender", 120_000, () => sentTo(ada).find((m) => PAIRING.test(m.text)), context);
+        code = PAIRING.exec(message.text)![1];
+        assert.ok(message.text.includes(`Your Telegram user id: ${ada.id}`), message.text);
+        assert.deepStrictEqual(litellm.calls.filter((c) => c.userText.includes(adaFirst)), [], "a message from an unpaired sender reached the model");
+    });
+
+    it("Telegram: `openclaw pairing approve telegram <code>` in the container exits 0 and writes no command owner; the sender is then answered and their photo stored in the state volume", async () => {
+        assert.ok(code, "no pairing code from the test before");
         // `sudo docker exec openclaw-gateway openclaw pairing approve telegram <CODE>`: the
         // container's user, environment and mounts; the image's `openclaw` is its dist/index.js.
-        // It then tries to make the sender the command owner in openclaw.json, which is read-only
-        // (the README says so); the approval itself is stored in the state volume.
+        // With a command owner configured it has no first owner to write into openclaw.json.
         const approval = openclaw(["pairing", "approve", "telegram", code], env, container);
+        assert.strictEqual(approval.status, 0, approval.output);
         assert.match(approval.output, new RegExp(`Approved telegram sender ${ada.id}\\.`), approval.output);
+        assert.doesNotMatch(approval.output, /Command owner configured/, approval.output);
+
+        const second = "ada asks again: now may I?";
+        telegram.sendText(ada, second);
+        await eventually("the model's answer sent to the approved sender", 120_000, () => answeredWith(ada, second), context);
+        assert.deepStrictEqual(litellm.calls.filter((c) => c.userText.includes(adaFirst)), [], "the message sent before approval reached the model");
 
         const photo = png();
         telegram.sendPhoto(ada, photo, "what is in this picture?");
@@ -224,6 +266,21 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
             filesUnder(path.join(stateDir, "media")).find((file) => fs.readFileSync(file).equals(photo)), context);
         assert.ok(telegram.downloads.length > 0, "the photo was never downloaded");
         assert.ok(stored.startsWith(path.join(stateDir, "media", "inbound")), stored);
+    });
+
+    it("Telegram: the owner may run an owner-only command (/send on), and the approved sender may not", async () => {
+        const ownerBefore = sentTo(owner).length;
+        telegram.sendText(owner, "/send on");
+        await eventually("the owner's /send on done", 120_000, () => sentTo(owner).slice(ownerBefore).find((m) => m.text.includes("Send policy set to on.")), context);
+        // Once an owner is configured, OpenClaw gives other senders no command authority at all:
+        // it answers with its generic failure, not with the command's refusal.
+        // A late answer to an earlier message (the photo) is not the reply.
+        const [adaBefore, earlierAnswers] = [sentTo(ada).length, litellm.calls.map((c) => c.answer)];
+        telegram.sendText(ada, "/send on");
+        const reply = await eventually("a reply to the approved sender's /send on", 120_000, () =>
+            sentTo(ada).slice(adaBefore).find((m) => !earlierAnswers.some((answer) => m.text.includes(answer))), context);
+        assert.doesNotMatch(reply.text, /Send policy set/, context());
+        assert.match(reply.text, /couldn't produce or deliver a reply/, context());
     });
 
     it("keeps its state in the state volume, writes nothing to its config directory and tries to write nothing there", () => {

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { node24Env, openclaw } from "../artifacts/openclaw";
 import { ALL_DOCS } from "../docs";
-import { composeModel, INGRESSES, materialise, SMALL } from "../renderedStack";
+import { composeModel, INGRESSES, materialise, SMALL, TELEGRAM_OWNER_ID } from "../renderedStack";
 import { gatewayFiles } from "./gatewayFiles";
 import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 
@@ -21,8 +21,8 @@ interface Finding {
 }
 
 /** The audit's findings for the rendered stack of `ingress`, as the gateway's container sees it. */
-async function audit(ingress: (typeof INGRESSES)[number], configMode = 0o600): Promise<Finding[]> {
-    const rendered = await materialise(true, ingress, SMALL);
+async function audit(ingress: (typeof INGRESSES)[number], configMode = 0o600, telegramOwnerId?: string): Promise<Finding[]> {
+    const rendered = await materialise(true, ingress, SMALL, telegramOwnerId);
     const service = composeModel(rendered.dir).services.gateway;
     const files = gatewayFiles(service, rendered.files.gatewayConfigs[PRIMARY_GATEWAY.name], configMode);
     const result = openclaw(["security", "audit", "--json"], node24Env(files.home, files.environment), files.container({}));
@@ -33,15 +33,22 @@ async function audit(ingress: (typeof INGRESSES)[number], configMode = 0o600): P
 describe("OpenClaw's security audit on the rendered config, as the deploy leaves it", function () {
     this.timeout(180_000);
 
+    const show = (list: Finding[]) => list.map((f) => `${f.severity} ${f.checkId}: ${f.title}\n  ${f.detail ?? ""}`).join("\n");
+    function assertOnlyExplained(findings: Finding[]): void {
+        assert.deepStrictEqual(show(findings.filter((f) => f.severity === "critical")), "");
+        const unexplained = findings.filter((f) => f.severity === "warn" && !(EXPLAINED_WARNINGS as readonly string[]).includes(f.checkId));
+        assert.deepStrictEqual(show(unexplained), "");
+    }
+
     for (const ingress of INGRESSES) {
         it(`ingress ${ingress.mode}: nothing critical, and only warnings the README explains`, async () => {
-            const findings = await audit(ingress);
-            const show = (list: Finding[]) => list.map((f) => `${f.severity} ${f.checkId}: ${f.title}\n  ${f.detail ?? ""}`).join("\n");
-            assert.deepStrictEqual(show(findings.filter((f) => f.severity === "critical")), "");
-            const unexplained = findings.filter((f) => f.severity === "warn" && !(EXPLAINED_WARNINGS as readonly string[]).includes(f.checkId));
-            assert.deepStrictEqual(show(unexplained), "");
+            assertOnlyExplained(await audit(ingress));
         });
     }
+
+    it("with a Telegram owner (telegramOwnerId): nothing critical, and only warnings the README explains", async () => {
+        assertOnlyExplained(await audit(INGRESSES[0], 0o600, TELEGRAM_OWNER_ID));
+    });
 
     it("catches a config file the deploy would have left world-readable (critical)", async () => {
         const findings = await audit(INGRESSES[0], 0o644);

@@ -90,6 +90,18 @@ describe("settings", () => {
             assert.strictEqual(await pulumi.isSecret(s.app.telegramBotToken!), true);
         });
 
+        it("reads telegramOwnerId, in plain text (a user id is not a secret), beside the bot's token", () => {
+            const s = parse(valid({ "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN, "openclaw:telegramOwnerId": "123456789" }));
+            assert.strictEqual(s.app.telegramOwnerId, "123456789");
+            assert.strictEqual(parse(valid({ "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN })).app.telegramOwnerId, undefined);
+        });
+
+        it("accepts a 20-digit owner id, and trims the spaces around one", () => {
+            const longest = "98765432109876543210";
+            assert.strictEqual(parse(valid({ "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN, "openclaw:telegramOwnerId": longest })).app.telegramOwnerId, longest);
+            assert.strictEqual(parse(valid({ "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN, "openclaw:telegramOwnerId": " 42 " })).app.telegramOwnerId, "42");
+        });
+
         it("accepts a world-open SSH port only with the explicit opt-in", () => {
             const s = parse(valid({ "openclaw:adminCidrs": '["0.0.0.0/0"]', "openclaw:allowSshFromAnywhere": "true" }));
             assert.deepStrictEqual(s.host.adminCidrs, ["0.0.0.0/0"]);
@@ -168,6 +180,14 @@ describe("settings", () => {
             ["an Access email that is not one", { "openclaw:cloudflareAccessEmails": '["me at example.com"]' }, ["openclaw:cloudflareAccessEmails", '"me at example.com"', "email address"]],
             ["Access without a public host name", { "openclaw:ingress": "none", "openclaw:cloudflareAccessEmails": '["me@example.com"]' }, ["openclaw:cloudflareAccessEmails", '"me@example.com"', "only ingress tunnel and caddy", "ingress none"]],
             ["Access for caddy without an account", { "openclaw:ingress": "caddy", "openclaw:cloudflareAccountId": undefined, "openclaw:stateStore": "none", "openclaw:cloudflareAccessEmails": '["me@example.com"]' }, ["openclaw:cloudflareAccountId is not set", "Access"]],
+            ...["@ada_lovelace", "-1001234567890", "0", "0123456789", "+491701234567", "123 456", "123456789012345678901"].map(
+                (id): [string, Record<string, string | undefined>, string[]] => [
+                    `telegramOwnerId ${id}`,
+                    { "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN, "openclaw:telegramOwnerId": id },
+                    ["openclaw:telegramOwnerId", JSON.stringify(id), "numeric Telegram user id, digits only such as 123456789"],
+                ],
+            ),
+            ["telegramOwnerId without a bot", { "openclaw:telegramOwnerId": "123456789" }, ["openclaw:telegramBotToken is not set", "telegramOwnerId"]],
             ["aws region disagreeing", { "openclaw:cloud": "aws", "aws:region": "eu-central-1", "openclaw:region": "us-east-1" }, ["openclaw:region", '"us-east-1"', "aws:region (eu-central-1)"]],
         ];
         for (const [title, overrides, fragments] of cases) {

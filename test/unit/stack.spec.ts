@@ -209,6 +209,21 @@ describe("openclaw.json", () => {
         assert.deepStrictEqual(noTelegram.plugins.allow, ["litellm", "memory-core"]);
         assert.strictEqual(noTelegram.channels, undefined);
     });
+
+    it("lets the Telegram owner in without pairing and makes them the command owner, while everyone else pairs", () => {
+        const c = config({ ...APP, telegramOwnerId: "123456789" });
+        assert.strictEqual(c.channels.telegram.dmPolicy, "pairing");
+        assert.deepStrictEqual(c.channels.telegram.allowFrom, ["123456789"]);
+        assert.deepStrictEqual(c.commands, { ownerAllowFrom: ["telegram:123456789"] });
+    });
+
+    it("without an owner, names no one: no allowlist and no command owner (OpenClaw's defaults)", () => {
+        const c = config();
+        assert.strictEqual(c.channels.telegram.allowFrom, undefined);
+        assert.strictEqual(c.commands, undefined);
+        const noTelegram = config({ ...APP, telegram: false, telegramOwnerId: "123456789" });
+        assert.deepStrictEqual([noTelegram.channels, noTelegram.commands], [undefined, undefined], "an owner of no channel");
+    });
 });
 
 describe("LiteLLM config and egress ACL", () => {
@@ -402,6 +417,13 @@ describe("the change matrix: each app setting reruns only the steps that consume
             assert.deepStrictEqual(await rerunSteps(change), expected);
         });
     }
+
+    it("the Telegram owner, with the bot already there: the gateway's config alone", async () => {
+        const bot = { "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN };
+        const before = await resolvedTriggers(settingsWith(bot));
+        const after = await resolvedTriggers(settingsWith({ ...bot, "openclaw:telegramOwnerId": "123456789" }));
+        assert.deepStrictEqual(Object.keys(after).filter((n) => before[n] !== after[n]), ["gateway-config", "stack-verify"]);
+    });
 
     it("a rotated gateway token: the secrets, a restart of what uses it, and the check", async () => {
         assert.deepStrictEqual(await rerunSteps({}, { ...SECRETS, gatewayTokens: { [PRIMARY_GATEWAY.name]: "gw-token-rotated-0123" } }), ["stack-secrets", "stack-up", "stack-verify"]);
