@@ -11,6 +11,11 @@ export const STACK_DIR = "/opt/openclaw";
 /** Every file the deploy writes under STACK_DIR, but the gateways' (`GATEWAYS` in gateways.ts). */
 export const STACK_FILES = {
     compose: `${STACK_DIR}/docker-compose.yml`,
+    /**
+     * The operator's own additions to the compose file (a CA their network's TLS inspection needs,
+     * say). The program never writes it; every compose command of the deploy merges it when present.
+     */
+    composeOverride: `${STACK_DIR}/docker-compose.override.yml`,
     /** Every secret, mode 0600; compose interpolates it into the services that need each one. */
     env: `${STACK_DIR}/.env`,
     /** Owner marker: which server this stack belongs to (guards `pulumi destroy` on a replaced server). */

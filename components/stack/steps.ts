@@ -90,7 +90,16 @@ export interface StackStepsInput {
 
 export { sha256, shellQuote };
 
-const COMPOSE = `sudo docker compose --project-directory ${STACK_DIR} -f ${STACK_FILES.compose}`;
+/**
+ * `stack_compose ARGS...`: Docker Compose on the stack's file, merged with the operator's override
+ * (STACK_FILES.composeOverride) when there is one. Defined in each script that runs compose.
+ */
+const COMPOSE_FUNCTION = `stack_compose() {
+    local files=(-f ${STACK_FILES.compose})
+    if sudo test -f ${STACK_FILES.composeOverride}; then files+=(-f ${STACK_FILES.composeOverride}); fi
+    sudo docker compose --project-directory ${STACK_DIR} "\${files[@]}" "$@"
+}`;
+const COMPOSE = "stack_compose";
 
 /** Functions every step's script starts with: write_file, wait_healthy, restart_if_running (step-prelude.sh). */
 export const SCRIPT_PRELUDE = readScriptFile(__dirname, "step-prelude.sh").render();
@@ -353,6 +362,7 @@ if [ "$owner" != "${input.serverId}" ]; then
     echo "this host's stack belongs to server '$owner', not to this step's server; leaving it running"
     exit 0
 fi
+${COMPOSE_FUNCTION}
 if [ -f ${STACK_FILES.compose} ]; then
     ${COMPOSE} down --timeout 60
 fi
@@ -381,11 +391,11 @@ fi
             ? [fileStep("caddyfile", STACK_FILES.caddyfile, files.caddyfile, "0644 root:root", `restart_if_running ${SERVICES.caddy.container}`)]
             : []),
         // Compose parses the file with the .env before anything is pulled or started.
-        fileStep("compose-file", STACK_FILES.compose, files.compose, "0644 root:root", `${COMPOSE} config --quiet\necho "compose file is valid"`),
+        fileStep("compose-file", STACK_FILES.compose, files.compose, "0644 root:root", `${COMPOSE_FUNCTION}\n${COMPOSE} config --quiet\necho "compose file is valid"`),
         {
             name: "egress-image",
             // Base images are pinned tags: Docker fetches them when missing, not on every build.
-            script: script(`${COMPOSE} build ${SERVICES.egress.service}`),
+            script: script(`${COMPOSE_FUNCTION}\n${COMPOSE} build ${SERVICES.egress.service}`),
             triggers: [egressBuildHash],
             needsRegistry: true,
         },
@@ -395,6 +405,7 @@ fi
             // reference is a pinned tag); up recreates only the services whose definition or
             // secrets changed.
             script: script(`
+${COMPOSE_FUNCTION}
 ${COMPOSE} pull --quiet --ignore-buildable --policy missing
 if ! ${COMPOSE} up --detach --remove-orphans --wait --wait-timeout 600; then
     echo "the stack did not become healthy:" >&2

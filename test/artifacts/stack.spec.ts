@@ -108,7 +108,7 @@ describe("the container stack's files, checked by the software that consumes the
             const rendered = await materialise(false, ingress, SMALL);
             const scripts = await Promise.all(rendered.steps.map(async (step) => `${step.script}\n${step.delete ? await resolve(step.delete) : ""}`));
             const commands = scripts.flatMap((script) =>
-                [...script.matchAll(/docker compose --project-directory \S+ -f \S+ ([^;|&\n]+)/g)].map((m) => m[1].trim().split(/\s+/).filter((word) => !/^(then|2>&1)$/.test(word))),
+                [...script.matchAll(/^\s*(?:if ! )?stack_compose ([^;|&\n]+)/gm)].map((m) => m[1].trim().split(/\s+/).filter((word) => !/^(then|2>&1)$/.test(word))),
             );
             assert.ok(commands.some((args) => args[0] === "pull" && args.includes("--policy")), "the stack-up step pulls only what is missing");
             for (const args of commands) {

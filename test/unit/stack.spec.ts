@@ -368,7 +368,8 @@ describe("the deploy steps", () => {
     it("stop the stack on destroy only on the server they belong to", async () => {
         const teardown = await valueOf(pulumi.output(steps[0].delete!));
         assert.match(teardown, /if \[ "\$owner" != "4711" \]; then[\s\S]*exit 0\n/);
-        assert.match(teardown, /docker compose .* down --timeout 60/);
+        assert.match(teardown, /^ {4}stack_compose down --timeout 60$/m);
+        assert.match(teardown, /^stack_compose\(\) \{\n[\s\S]*sudo docker compose --project-directory \/opt\/openclaw "\$\{files\[@\]\}" "\$@"\n\}$/m);
         assert.doesNotMatch(teardown, /down[^\n]*(-v|--volumes)/, "volumes survive");
         assert.deepStrictEqual(steps.filter((s) => s.delete).map((s) => s.name), ["stack-directories"]);
     });
