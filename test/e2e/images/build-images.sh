@@ -63,7 +63,7 @@ if [ "${1:-}" = --recipe ]; then
     echo "litellm $IMAGE_LITELLM $litellm_package pip==$pip_version"
     echo "redis $IMAGE_REDIS debian-$suite redis-tools"
     echo "caddy $IMAGE_CADDY caddy v$caddy_version .ci/tools/caddy.sh $(sha256sum <.ci/tools/caddy.sh | cut -c1-64)"
-    echo "goBuilder $IMAGE_GO_BUILDER golang.org/toolchain@$go_toolchain"
+    echo "goBuilder $IMAGE_GO_BUILDER golang.org/toolchain@$go_toolchain trust $(sha256sum </etc/ssl/certs/ca-certificates.crt 2>/dev/null | cut -c1-64)"
     echo "alpine $IMAGE_ALPINE"
     echo "egress-dockerfile $(printf '%s' "$EGRESS_DOCKERFILE" | sha256sum | cut -c1-64)"
     echo "cloudflared $IMAGE_CLOUDFLARED not built"
@@ -503,6 +503,14 @@ chmod -R u+w,a+rX "$root/usr/local/go"
 chmod 0755 "$root"/usr/local/go/bin/* "$root"/usr/local/go/pkg/tool/linux_amd64/*
 mkdir -p "$root/go/src" "$root/go/bin"
 chmod -R 1777 "$root/go"
+# The egress build in the VM downloads its modules from the Go module proxy through this machine's
+# network, as production does through the server's: where this network intercepts HTTPS, the
+# builder trusts what this machine trusts (its bundle holds that proxy's CA).
+go_trust=""
+if [ -f "$host_ca" ] && ! cmp -s "$host_ca" "$root/etc/ssl/certs/ca-certificates.crt"; then
+    install -m 0644 "$host_ca" "$root/etc/ssl/certs/ca-certificates.crt"
+    go_trust=", with this machine's CA bundle (its network intercepts HTTPS)"
+fi
 # The official image's environment (its PATH order too).
 go_env=("PATH=/go/bin:/usr/local/go/bin:$PATH_DEFAULT" "GOLANG_VERSION=$go_version" GOTOOLCHAIN=local GOPATH=/go)
 go_reported=$(run_in "$root" 0:0 "${go_env[@]}" go version)
@@ -519,7 +527,7 @@ echo "    the egress Dockerfile's builder stage built /smokescreen ($(human "$(s
 drop_check_copy
 enter "$root"
 pack go "$root" "$IMAGE_GO_BUILDER" \
-    "Go $go_version from the Go module proxy's golang.org/toolchain@$go_toolchain at /usr/local/go on Debian 12 minbase, not Alpine 3.24 (no apk, no musl)" \
+    "Go $go_version from the Go module proxy's golang.org/toolchain@$go_toolchain at /usr/local/go on Debian 12 minbase$go_trust, not Alpine 3.24 (no apk, no musl)" \
     "{\"go\": $(json_string "$go_version")}" "$started" \
     "${go_env[@]/#/ENV }" "WORKDIR /go"
 
