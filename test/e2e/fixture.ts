@@ -15,14 +15,40 @@ import { hostAccessScript, renderAuthorizedKeys } from "../../components/hostAcc
 import { hostReadyScript } from "../../components/hostReady";
 import { parseSettings, Settings } from "../../components/settings";
 import { GATEWAYS } from "../../components/stack/gateways";
-import { rawConfig, SECRET_KEYS, TEST_LLM_KEYS } from "../fixtures";
+import { rawConfig, SECRET_KEYS, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 import { CommandResult, ensureImage, GuestPanicked, Vm } from "./vm";
+import { ensureImages, StandInImages } from "./images";
+import { startLoadingImages } from "./loadImages";
+import { GUESTFWD_ADDRESS, PAGE_HOSTS, WORLD_ADDRESS } from "./world";
+import { startWorldProcess, WorldClient } from "./worldProcess";
 
 /** QEMU's user network NATs the host to this address: the only admin the guest should accept. */
 export const QEMU_HOST_ADDRESS = "10.0.2.2";
 
 /** Which host the run hardens: a cloud's (from user data), or an existing server (over SSH). */
 export const E2E_TARGET: "cloud" | "existing" = process.env.OPENCLAW_E2E_TARGET === "existing" ? "existing" : "cloud";
+
+/** The bot's owner (telegramOwnerId) and a sender who is not, as the Telegram stand-in's users. */
+export const TELEGRAM_OWNER = { id: 700100200, firstName: "Owner" } as const;
+export const TELEGRAM_STRANGER = { id: 700300400, firstName: "Stranger" } as const;
+
+/**
+ * Whether this run deploys the whole stack (running.spec.ts): the stand-in images and the world's
+ * stand-ins come with it. Set OPENCLAW_E2E_STACK=1 (cloud target).
+ */
+export const E2E_STACK = process.env.OPENCLAW_E2E_STACK === "1" && E2E_TARGET === "cloud";
+
+/** What the whole-stack run adds: a Telegram bot and its owner, a page to fetch, a budget and a rate to spend. */
+const WHOLE_STACK_CONFIG = {
+    "openclaw:telegramBotToken": TEST_TELEGRAM_TOKEN,
+    "openclaw:telegramOwnerId": String(TELEGRAM_OWNER.id),
+    "openclaw:egressDomains": JSON.stringify([PAGE_HOSTS.allowed]),
+    // The first model has a budget, the second a request rate: the whole-stack test spends both.
+    "openclaw:models": JSON.stringify([
+        { name: "claude-sonnet-4-5", model: "anthropic/claude-sonnet-4-5", apiKeyEnv: "ANTHROPIC_API_KEY", maxBudgetUsd: 1 },
+        { name: "claude-haiku-4-5", model: "anthropic/claude-haiku-4-5", apiKeyEnv: "ANTHROPIC_API_KEY", rpm: 3 },
+    ]),
+};
 
 /** The test stack: Debian 13 (the default), the distribution's Docker (the only source reachable here). */
 export const E2E_CONFIG = {
@@ -31,6 +57,7 @@ export const E2E_CONFIG = {
     "openclaw:dockerSource": "distro",
     "openclaw:ingress": "none",
     "openclaw:llmApiKeys": JSON.stringify({ ANTHROPIC_API_KEY: TEST_LLM_KEYS.ANTHROPIC_API_KEY }),
+    ...(E2E_STACK ? WHOLE_STACK_CONFIG : {}),
 };
 
 /** What the existing server's first login and hardening printed, run as the program's commands run. */
@@ -63,6 +90,10 @@ export interface E2eContext {
     readonly bootToReadySeconds: number;
     /** Set when the target is an existing server. */
     readonly existing?: ExistingServerRun;
+    /** The stand-ins for the world outside, which the VM reaches at WORLD_ADDRESS (world.ts); with E2E_STACK. */
+    readonly world?: WorldClient;
+    /** The stand-in images, on a disk the VM has (cloud target: the whole stack runs there). */
+    readonly images?: StandInImages;
 }
 
 let context: E2eContext | undefined;
@@ -90,8 +121,13 @@ export const mochaHooks = {
         const userData = rootKey ? bareServerUserData(rootKey.publicKey) : renderCloudConfig(plan);
 
         const image = ensureImage(log);
-        // An existing server must have the memory its serverType says (preflight checks it): 4 GB.
-        const start = () => Vm.start({ image, userData, sshPort: settings.host.sshPort, keyDir, memoryMiB: rootKey ? 4096 : undefined });
+        const images = E2E_STACK ? ensureImages(log) : undefined;
+        const world = E2E_STACK ? await startWorldProcess({ anthropic: TEST_LLM_KEYS.ANTHROPIC_API_KEY, telegramBotToken: TEST_TELEGRAM_TOKEN }, keyDir) : undefined;
+        const worldNetwork = world && { resolvConf: world.resolvConf, guestfwdAddress: GUESTFWD_ADDRESS, guestfwdCommand: world.guestfwdCommand };
+        // The memory its serverType says: an existing server's preflight checks it, and the stack's
+        // limits are sized to it.
+        const memoryMiB = settings.host.serverSize?.memoryMiB ?? 4096;
+        const start = () => Vm.start({ image, userData, sshPort: settings.host.sshPort, keyDir, memoryMiB, world: worldNetwork, readOnlyDisks: images ? [images.disk] : [] });
         const vm = await startAndWait(start, (started) => (rootKey ? started.waitForFirstLogin(rootKey.file, 40 * 60 * 1000) : started.waitForSsh(40 * 60 * 1000)));
         let existing: ExistingServerRun | undefined;
         if (rootKey) {
@@ -108,10 +144,13 @@ export const mochaHooks = {
         const hostReady = vm.ssh(hostReadyScript());
         const bootToReadySeconds = Math.round((Date.now() - vm.startedAt) / 1000);
         const hostAccess = vm.ssh(hostAccessScript(settings.host, sshSources(settings)), { input: renderAuthorizedKeys(deployPublicKey, settings.host.sshPublicKeys) });
-        context = { target: E2E_TARGET, vm, settings, deployPublicKey, hostReady, hostAccess, bootToReadySeconds, existing };
+        if (world) routeToWorld(vm);
+        if (images) startLoadingImages(vm, images);
+        context = { target: E2E_TARGET, vm, settings, deployPublicKey, hostReady, hostAccess, bootToReadySeconds, existing, world, images };
     },
     afterAll() {
         context?.vm.stop();
+        context?.world?.stop();
     },
 };
 
@@ -133,6 +172,17 @@ async function startAndWait(start: () => Promise<Vm>, answers: (vm: Vm) => Promi
             if (!(error instanceof GuestPanicked) || attempt === 2) throw error;
             log("the guest kernel panicked (software emulation); starting a new VM, once");
         }
+    }
+}
+
+/**
+ * The one change to the VM's network the stand-ins need, where a datacenter's routing would be:
+ * its NAT sends the stand-ins' address (for the host and for every container) to QEMU's guestfwd
+ * address, so those connections end at this machine's stand-ins and nowhere else.
+ */
+function routeToWorld(vm: Vm): void {
+    for (const chain of ["OUTPUT", "PREROUTING"]) {
+        vm.sudo(`iptables -w -t nat -A ${chain} -d ${WORLD_ADDRESS}/32 -p tcp --dport 443 -j DNAT --to-destination ${GUESTFWD_ADDRESS}:443`);
     }
 }
 

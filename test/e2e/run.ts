@@ -20,14 +20,14 @@ if (reason) {
 
 // Loaded after the check, so the fixture's imports cost nothing on a skip.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { mochaHooks, e2e, E2E_TARGET } = require("./fixture") as typeof import("./fixture");
+const { mochaHooks, e2e, E2E_TARGET, E2E_STACK } = require("./fixture") as typeof import("./fixture");
 
 const mocha = new Mocha({ timeout: 10 * 60 * 1000, rootHooks: mochaHooks, reporter: "spec" });
 const filter = process.argv[2];
 // An existing server is checked like a cloud's server (host.spec.ts), then for what is its own: the
 // stack on it is the same stack, which the cloud run covers, but destroy removes it from the server.
 // The harness's own check (a panicking guest) runs once, in the shorter of the two runs.
-const suites = E2E_TARGET === "existing" ? ["host.spec.ts", "existing.spec.ts", "destroy.spec.ts", "harness.spec.ts"] : ["host.spec.ts", "stack.spec.ts", "ingress.spec.ts", "backup.spec.ts", "ops.spec.ts"];
+const suites = E2E_TARGET === "existing" ? ["host.spec.ts", "existing.spec.ts", "destroy.spec.ts", "harness.spec.ts"] : ["host.spec.ts", "stack.spec.ts", "ingress.spec.ts", "backup.spec.ts", "ops.spec.ts", ...(E2E_STACK ? ["running.spec.ts"] : [])];
 for (const file of suites) mocha.addFile(path.join(__dirname, file));
 if (filter) mocha.grep(filter);
 

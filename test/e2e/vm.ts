@@ -62,6 +62,10 @@ export interface VmOptions {
     readonly memoryMiB?: number;
     /** More kernel arguments (the harness's own test makes the kernel panic with one). */
     readonly kernelArgs?: string;
+    /** The stand-ins' network (world.ts): QEMU's DNS answers from its resolv.conf, and guest connections to the guestfwd address run its command. */
+    readonly world?: { readonly resolvConf: string; readonly guestfwdAddress: string; readonly guestfwdCommand: string };
+    /** Raw disk images attached read-only after the root and seed disks (/dev/vdc, ...). */
+    readonly readOnlyDisks?: readonly string[];
 }
 
 export interface CommandResult {
@@ -106,26 +110,28 @@ export class Vm {
         execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", options.image.rootfs, overlay]);
 
         this.startedAt = Date.now();
-        this.qemu = spawn(
-            "qemu-system-x86_64",
-            [
-                "-accel", "tcg,thread=multi",
-                "-cpu", "max",
-                "-smp", "2",
-                "-m", String(options.memoryMiB ?? 2048),
-                "-nographic",
-                "-serial", `file:${this.consoleLog}`,
-                "-monitor", "none",
-                "-kernel", options.image.kernel,
-                "-initrd", options.image.initrd,
-                "-append", `root=LABEL=oc-root rw console=ttyS0 net.ifnames=0${options.kernelArgs ? ` ${options.kernelArgs}` : ""}`,
-                "-drive", `file=${overlay},if=virtio,format=qcow2`,
-                "-drive", `file=${path.join(this.workDir, "seed.img")},if=virtio,format=raw,readonly=on`,
-                "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${sshHostPort}-:${options.sshPort},hostfwd=tcp:127.0.0.1:${port22HostPort}-:22`,
-                "-device", "virtio-net-pci,netdev=net0",
-            ],
-            { stdio: ["ignore", "ignore", "pipe"] },
-        );
+        const guestfwd = options.world ? `,guestfwd=tcp:${options.world.guestfwdAddress}:443-cmd:${options.world.guestfwdCommand}` : "";
+        const qemuArgs = [
+            "-accel", "tcg,thread=multi",
+            "-cpu", "max",
+            "-smp", "2",
+            "-m", String(options.memoryMiB ?? 2048),
+            "-nographic",
+            "-serial", `file:${this.consoleLog}`,
+            "-monitor", "none",
+            "-kernel", options.image.kernel,
+            "-initrd", options.image.initrd,
+            "-append", `root=LABEL=oc-root rw console=ttyS0 net.ifnames=0${options.kernelArgs ? ` ${options.kernelArgs}` : ""}`,
+            "-drive", `file=${overlay},if=virtio,format=qcow2`,
+            "-drive", `file=${path.join(this.workDir, "seed.img")},if=virtio,format=raw,readonly=on`,
+            ...(options.readOnlyDisks ?? []).flatMap((disk) => ["-drive", `file=${disk},if=virtio,format=raw,readonly=on`]),
+            "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${sshHostPort}-:${options.sshPort},hostfwd=tcp:127.0.0.1:${port22HostPort}-:22${guestfwd}`,
+            "-device", "virtio-net-pci,netdev=net0",
+        ];
+        // With the stand-ins, QEMU alone reads their resolv.conf: in a mount namespace of its own.
+        this.qemu = options.world
+            ? spawn("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', options.world.resolvConf, "qemu-system-x86_64", ...qemuArgs], { stdio: ["ignore", "ignore", "pipe"] })
+            : spawn("qemu-system-x86_64", qemuArgs, { stdio: ["ignore", "ignore", "pipe"] });
         this.qemu.stderr?.on("data", (chunk) => fs.appendFileSync(path.join(this.workDir, "qemu.log"), chunk));
         // Never leave a VM behind, whatever ends the process.
         const stop = () => this.stop();
