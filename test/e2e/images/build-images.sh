@@ -7,7 +7,7 @@
 # image), npm, PyPI and the Go module proxy. Every image's key command is run in a chroot of it
 # before it is packed; any failure stops the build.
 #
-# usage (as root; needs debootstrap, e2fsprogs, tar, go, and network):
+# usage (as root; needs debootstrap, e2fsprogs, tar, unshare, go, and network):
 #   build-images.sh --recipe      print every input that decides the images (the cache key)
 #   build-images.sh OUTPUT_DIR    build OUTPUT_DIR/manifest.json and OUTPUT_DIR/images.img, a raw
 #                                 ext4 image (label oc-images) holding manifest.json and every tarball
@@ -47,6 +47,10 @@ pip_version=$(pin .ci/tools/litellm.sh pip_version)
 caddy_version=$(tag "$IMAGE_CADDY"); caddy_version=${caddy_version%-alpine}
 go_version=$(tag "$IMAGE_GO_BUILDER"); go_version=${go_version%%-*}
 go_toolchain=v0.0.1-go$go_version.linux-amd64
+# The egress image's build context (the deploy writes it beside the Dockerfile): the Go image carries
+# the module and build caches its builder stage makes, so they depend on its files.
+egress_context=components/stack/egress-proxy
+egress_sources=$(cd "$egress_context" && sha256sum go.mod go.sum main.go | sha256sum | cut -c1-64)
 # The same package as .ci/tools/litellm.sh: with the extras the image ships for its database support.
 litellm_package="litellm[proxy,extra_proxy]==$litellm_version"
 
@@ -63,7 +67,7 @@ if [ "${1:-}" = --recipe ]; then
     echo "litellm $IMAGE_LITELLM $litellm_package pip==$pip_version"
     echo "redis $IMAGE_REDIS debian-$suite redis-tools"
     echo "caddy $IMAGE_CADDY caddy v$caddy_version .ci/tools/caddy.sh $(sha256sum <.ci/tools/caddy.sh | cut -c1-64)"
-    echo "goBuilder $IMAGE_GO_BUILDER golang.org/toolchain@$go_toolchain trust $(sha256sum </etc/ssl/certs/ca-certificates.crt 2>/dev/null | cut -c1-64)"
+    echo "goBuilder $IMAGE_GO_BUILDER golang.org/toolchain@$go_toolchain trust $(sha256sum </etc/ssl/certs/ca-certificates.crt 2>/dev/null | cut -c1-64) caches $egress_context/{go.mod,go.sum,main.go} $egress_sources"
     echo "alpine $IMAGE_ALPINE"
     echo "egress-dockerfile $(printf '%s' "$EGRESS_DOCKERFILE" | sha256sum | cut -c1-64)"
     echo "cloudflared $IMAGE_CLOUDFLARED not built"
@@ -72,7 +76,7 @@ fi
 
 out=${1:?usage: build-images.sh --recipe | OUTPUT_DIR}
 [ "$(id -u)" = 0 ] || { echo "build-images.sh: run as root (debootstrap, chroot)" >&2; exit 1; }
-for tool in debootstrap mkfs.ext4 tar chroot; do
+for tool in debootstrap mkfs.ext4 tar chroot unshare; do
     command -v "$tool" >/dev/null || { echo "build-images.sh: $tool is missing" >&2; exit 1; }
 done
 mkdir -p "$out/images"
@@ -129,10 +133,12 @@ build_trust=()
 if [ -f "$host_ca" ]; then
     build_trust=(SSL_CERT_FILE=/tmp/.host-ca-certificates.crt PIP_CERT=/tmp/.host-ca-certificates.crt NODE_EXTRA_CA_CERTS=/tmp/.host-ca-certificates.crt)
 fi
+# $chroot_prefix, when set, is a command run_in runs chroot under (unshare --net: no network).
+chroot_prefix=()
 run_in() {
     local root=$1 user=$2
     shift 2
-    chroot --userspec="$user" "$root" /usr/bin/env -i PATH="$PATH_DEFAULT" HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes "${build_trust[@]}" "$@"
+    "${chroot_prefix[@]}" chroot --userspec="$user" "$root" /usr/bin/env -i PATH="$PATH_DEFAULT" HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes "${build_trust[@]}" "$@"
 }
 apt_in() {
     local root=$1
@@ -193,15 +199,28 @@ json_list() {
 human() { awk -v bytes="$1" 'BEGIN { printf "%.0f MiB", bytes / 1048576 }'; }
 
 entries=()
-# Packs ROOT into NAME.tar (no /proc, /sys or /dev content, no apt lists, caches or logs) and records
-# its manifest entry: NAME REFERENCE NOTE VERSIONS_JSON STARTED_AT CHANGE...
+# Paths in the next image that pack keeps though its cleanup would remove them: caches the image
+# carries on purpose (the Go builder's). pack empties it.
+pack_keep=()
+# Packs ROOT into NAME.tar (no /proc, /sys or /dev content, no apt lists, caches or logs but those in
+# $pack_keep) and records its manifest entry: NAME REFERENCE NOTE VERSIONS_JSON STARTED_AT CHANGE...
 pack() {
-    local name=$1 root=$2 reference=$3 note=$4 versions=$5 started=$6
+    local name=$1 root=$2 reference=$3 note=$4 versions=$5 started=$6 kept
     shift 6
     run_in "$root" 0:0 apt-get clean
     leave "$root"
+    for kept in "${pack_keep[@]}"; do
+        mkdir -p "$work/kept${kept%/*}"
+        mv "$root$kept" "$work/kept$kept"
+    done
     rm -rf --one-file-system "${root:?}"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/debconf/*-old \
         "$root"/var/lib/dpkg/*-old "$root"/var/log/apt/* "$root"/var/log/*.log "$root"/root/.cache "$root"/usr/sbin/policy-rc.d
+    for kept in "${pack_keep[@]}"; do
+        [ -d "$root${kept%/*}" ] || install -d -m 0755 "$root${kept%/*}"
+        mv "$work/kept$kept" "$root$kept"
+    done
+    rm -rf --one-file-system "$work/kept"
+    pack_keep=()
     # Dot files too: the build's copy of this machine's CA bundle is one.
     find "$root/tmp" "$root/var/tmp" -xdev -mindepth 1 -delete
     # Docker mounts its own; debootstrap copied this machine's.
@@ -436,11 +455,13 @@ pack caddy "$root" "$IMAGE_CADDY" \
 # --- The egress image's Dockerfile, run stage by stage in chroots of the Go and Alpine stand-ins:
 # what the VM's docker build does with them. Each stage's instructions are read from the rendered
 # Dockerfile; one this cannot run stops the build.
-egress_context=components/stack/egress-proxy
 declare -A stage_roots=()
 # Runs the stage of the Dockerfile FROM REFERENCE in ROOT (a check copy) with the image's environment
 # IMAGE_ENV (NAME=VALUE...), then the stage's; shows what it runs on standard error and prints the
-# stage's USER and ENTRYPOINT.
+# stage's USER and ENTRYPOINT. Run in this shell (not $(...)), it leaves the stage's final user and
+# environment in $stage_user and $stage_env.
+stage_user=
+stage_env=()
 run_stage() {
     local reference=$1 root=$2 in_stage=0 line instruction rest cwd=/ user=0:0 entrypoint=
     shift 2
@@ -480,6 +501,8 @@ run_stage() {
             *) fail "egress Dockerfile: $instruction is not handled here: $line" ;;
         esac
     done < <(printf '%s\n' "$EGRESS_DOCKERFILE" | sed -e :a -e '/\\$/N; s/\\\n//; ta' | sed -e 's/^[[:space:]]*//' -e '/^#/d' -e '/^$/d' -e 's/[[:space:]][[:space:]]*/ /g' -e 's/ AS [a-z]*$//')
+    stage_user=$user
+    stage_env=("${env[@]}")
     echo "$user $entrypoint"
 }
 grep -q "^FROM $IMAGE_GO_BUILDER AS builder$" <<<"$EGRESS_DOCKERFILE" || fail "the egress Dockerfile does not build FROM $IMAGE_GO_BUILDER AS builder"
@@ -487,7 +510,11 @@ grep -q "^FROM $IMAGE_ALPINE$" <<<"$EGRESS_DOCKERFILE" || fail "the egress Docke
 
 # --- 5. The Go builder: Go from the Go module proxy's golang.org/toolchain module (what
 # GOTOOLCHAIN=goX downloads; checked against the checksum database, which `go` reaches through the
-# proxy), at /usr/local/go, with the official image's GOPATH and environment.
+# proxy), at /usr/local/go, with the official image's GOPATH and environment. It also carries the
+# module cache and the build cache that the egress Dockerfile's builder stage makes here: the VM
+# runs Docker under QEMU's software emulation (about 13 times slower), where the egress build took
+# 565 s, most of it compiling smokescreen and its dependencies; with the caches its `go mod download`
+# finds every module on disk and its `go build` only links.
 started=$SECONDS
 command -v go >/dev/null || fail "go is missing (it downloads Go $go_version from the module proxy, as .ci/tools/caddy.sh needs it)"
 mkdir -p "$work/gomod"
@@ -503,9 +530,10 @@ chmod -R u+w,a+rX "$root/usr/local/go"
 chmod 0755 "$root"/usr/local/go/bin/* "$root"/usr/local/go/pkg/tool/linux_amd64/*
 mkdir -p "$root/go/src" "$root/go/bin"
 chmod -R 1777 "$root/go"
-# The egress build in the VM downloads its modules from the Go module proxy through this machine's
-# network, as production does through the server's: where this network intercepts HTTPS, the
-# builder trusts what this machine trusts (its bundle holds that proxy's CA).
+# Were the egress build in the VM to download from the Go module proxy (its modules are in the
+# caches below), it would do so through this machine's network, as production does through the
+# server's: where this network intercepts HTTPS, the builder trusts what this machine trusts (its
+# bundle holds that proxy's CA).
 go_trust=""
 if [ -f "$host_ca" ] && ! cmp -s "$host_ca" "$root/etc/ssl/certs/ca-certificates.crt"; then
     install -m 0644 "$host_ca" "$root/etc/ssl/certs/ca-certificates.crt"
@@ -519,15 +547,48 @@ echo "    $go_reported"
 leave "$root"
 check_copy "$root"
 mkdir -p "$work/builder"
+stage_started=$SECONDS
 run_stage "$IMAGE_GO_BUILDER" "$check" "${go_env[@]}" >/dev/null
+stage_seconds=$((SECONDS - stage_started))
 [ -x "$check/smokescreen" ] || fail "go: the builder stage made no /smokescreen"
 cp -a "$check/smokescreen" "$work/builder/smokescreen"
 stage_roots[builder]=$work/builder
-echo "    the egress Dockerfile's builder stage built /smokescreen ($(human "$(stat -c %s "$check/smokescreen")"))"
+echo "    the egress Dockerfile's builder stage built /smokescreen ($(human "$(stat -c %s "$check/smokescreen")")) in $stage_seconds s"
+# Its caches, where its RUNs look for them: as root (the stage sets no USER) with the stage's
+# environment and HOME /root, which Docker's runtime (runc) sets from /etc/passwd when the image's
+# environment has none. They go into the image as the build left them: root's, read-only module
+# directories (the go command verifies them against go.sum itself), nothing group- or world-writable.
+[ "$stage_user" = 0:0 ] || fail "go: the builder stage runs as $stage_user; its caches here are root's"
+[ "$(chroot "$check" getent passwd 0 | cut -d: -f6)" = /root ] || fail "go: root's home in the image is not /root"
+mapfile -t go_caches < <(run_in "$check" 0:0 "${stage_env[@]}" go env GOMODCACHE GOCACHE)
+[ ${#go_caches[@]} = 2 ] || fail "go: go env GOMODCACHE GOCACHE in the builder stage printed ${go_caches[*]}"
+for cache in "${go_caches[@]}"; do
+    [[ $cache == /?* && $cache != *..* && -d $check$cache ]] || fail "go: the builder stage left no cache at $cache"
+    [ -d "$root${cache%/*}" ] || install -d -m 0755 "$root${cache%/*}"
+    cp -a "$check$cache" "$root$cache"
+    chmod -R go-w "$root$cache"
+    writable=$(find "$root${cache%/*}" -maxdepth 0 -perm /022; find "$root$cache" -perm /022)
+    [ -z "$writable" ] || fail "go: group- or world-writable where the caches are: $(head -n 3 <<<"$writable")"
+done
+echo "    the image carries the stage's module cache ${go_caches[0]} ($(du -sm "$root${go_caches[0]}" | cut -f1) MiB) and build cache ${go_caches[1]} ($(du -sm "$root${go_caches[1]}" | cut -f1) MiB)"
+drop_check_copy
+# The stage again in a fresh copy of the image with its caches and no network (as the VM's Docker
+# would run it with nothing to fetch): every module is found on disk, nothing is compiled (the build
+# cache gains no entry) and the binary is the same.
+check_copy "$root"
+cache_entries=$(find "$check${go_caches[1]}" -type f | wc -l)
+stage_started=$SECONDS
+chroot_prefix=(unshare --net)
+run_stage "$IMAGE_GO_BUILDER" "$check" "${go_env[@]}" >/dev/null
+chroot_prefix=()
+cmp -s "$check/smokescreen" "$work/builder/smokescreen" || fail "go: the builder stage with the image's caches built another /smokescreen"
+[ "$(find "$check${go_caches[1]}" -type f | wc -l)" = "$cache_entries" ] || fail "go: the builder stage with the image's caches compiled something"
+echo "    with the image's caches and no network the builder stage took $((SECONDS - stage_started)) s (only the link), the same /smokescreen"
 drop_check_copy
 enter "$root"
+pack_keep=("${go_caches[@]}")
 pack go "$root" "$IMAGE_GO_BUILDER" \
-    "Go $go_version from the Go module proxy's golang.org/toolchain@$go_toolchain at /usr/local/go on Debian 12 minbase$go_trust, not Alpine 3.24 (no apk, no musl)" \
+    "Go $go_version from the Go module proxy's golang.org/toolchain@$go_toolchain at /usr/local/go on Debian 12 minbase$go_trust, not Alpine 3.24 (no apk, no musl); it carries the egress Dockerfile's module cache (${go_caches[0]}) and build cache (${go_caches[1]}), root's, made by its builder stage when this image was built (from $egress_context's go.mod, go.sum and main.go, in the recipe), because the VM runs Docker under software emulation, where compiling took most of the egress build: there it downloads nothing and only links" \
     "{\"go\": $(json_string "$go_version")}" "$started" \
     "${go_env[@]/#/ENV }" "WORKDIR /go"
 
