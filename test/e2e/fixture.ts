@@ -19,7 +19,7 @@ import { rawConfig, SECRET_KEYS, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../f
 import { CommandResult, ensureImage, GuestPanicked, Vm } from "./vm";
 import { ensureImages, StandInImages } from "./images";
 import { startLoadingImages } from "./loadImages";
-import { GUESTFWD_ADDRESS, PAGE_HOSTS, WORLD_ADDRESS } from "./world";
+import { PAGE_HOSTS, WORLD_GUEST_ADDRESS, WORLD_ADDRESS, WORLD_NETWORK } from "./world";
 import { startWorldProcess, WorldClient } from "./worldProcess";
 
 /** QEMU's user network NATs the host to this address: the only admin the guest should accept. */
@@ -123,7 +123,7 @@ export const mochaHooks = {
         const image = ensureImage(log);
         const images = E2E_STACK ? ensureImages(log) : undefined;
         const world = E2E_STACK ? await startWorldProcess({ anthropic: TEST_LLM_KEYS.ANTHROPIC_API_KEY, telegramBotToken: TEST_TELEGRAM_TOKEN }, keyDir) : undefined;
-        const worldNetwork = world && { resolvConf: world.resolvConf, guestfwdAddress: GUESTFWD_ADDRESS, guestfwdCommand: world.guestfwdCommand };
+        const worldNetwork = world && { resolvConf: world.resolvConf, network: WORLD_NETWORK, address: WORLD_ADDRESS, guestfwdCommand: world.guestfwdCommand };
         // The memory its serverType says: an existing server's preflight checks it, and the stack's
         // limits are sized to it.
         const memoryMiB = settings.host.serverSize?.memoryMiB ?? 4096;
@@ -144,7 +144,7 @@ export const mochaHooks = {
         const hostReady = vm.ssh(hostReadyScript());
         const bootToReadySeconds = Math.round((Date.now() - vm.startedAt) / 1000);
         const hostAccess = vm.ssh(hostAccessScript(settings.host, sshSources(settings)), { input: renderAuthorizedKeys(deployPublicKey, settings.host.sshPublicKeys) });
-        if (world) routeToWorld(vm);
+        if (world) joinWorldNetwork(vm);
         if (images) startLoadingImages(vm, images);
         context = { target: E2E_TARGET, vm, settings, deployPublicKey, hostReady, hostAccess, bootToReadySeconds, existing, world, images };
     },
@@ -176,14 +176,11 @@ async function startAndWait(start: () => Promise<Vm>, answers: (vm: Vm) => Promi
 }
 
 /**
- * The one change to the VM's network the stand-ins need, where a datacenter's routing would be:
- * its NAT sends the stand-ins' address (for the host and for every container) to QEMU's guestfwd
- * address, so those connections end at this machine's stand-ins and nowhere else.
+ * The VM's second card, on the stand-ins' network (world.ts), where a datacenter's private network
+ * would be: an address and its on-link route, nothing else (no default route, no NAT rule).
  */
-function routeToWorld(vm: Vm): void {
-    for (const chain of ["OUTPUT", "PREROUTING"]) {
-        vm.sudo(`iptables -w -t nat -A ${chain} -d ${WORLD_ADDRESS}/32 -p tcp --dport 443 -j DNAT --to-destination ${GUESTFWD_ADDRESS}:443`);
-    }
+function joinWorldNetwork(vm: Vm): void {
+    vm.sudo(`sh -c 'ip address add ${WORLD_GUEST_ADDRESS}/${WORLD_NETWORK.split("/")[1]} dev eth1 && ip link set eth1 up'`);
 }
 
 /** The SSH sources host-access gives UFW: none on a cloud (its firewall filters), `adminCidrs` on an existing server. */

@@ -62,8 +62,12 @@ export interface VmOptions {
     readonly memoryMiB?: number;
     /** More kernel arguments (the harness's own test makes the kernel panic with one). */
     readonly kernelArgs?: string;
-    /** The stand-ins' network (world.ts): QEMU's DNS answers from its resolv.conf, and guest connections to the guestfwd address run its command. */
-    readonly world?: { readonly resolvConf: string; readonly guestfwdAddress: string; readonly guestfwdCommand: string };
+    /**
+     * The stand-ins (world.ts): QEMU's DNS answers from their resolv.conf, and a second network
+     * card, on a QEMU user network that reaches nothing but its guestfwd address (`restrict=on`),
+     * hands each guest connection to that address on port 443 to their command.
+     */
+    readonly world?: { readonly resolvConf: string; readonly network: string; readonly address: string; readonly guestfwdCommand: string };
     /** Raw disk images attached read-only after the root and seed disks (/dev/vdc, ...). */
     readonly readOnlyDisks?: readonly string[];
 }
@@ -110,7 +114,6 @@ export class Vm {
         execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", options.image.rootfs, overlay]);
 
         this.startedAt = Date.now();
-        const guestfwd = options.world ? `,guestfwd=tcp:${options.world.guestfwdAddress}:443-cmd:${options.world.guestfwdCommand}` : "";
         const qemuArgs = [
             "-accel", "tcg,thread=multi",
             "-cpu", "max",
@@ -125,8 +128,14 @@ export class Vm {
             "-drive", `file=${overlay},if=virtio,format=qcow2`,
             "-drive", `file=${path.join(this.workDir, "seed.img")},if=virtio,format=raw,readonly=on`,
             ...(options.readOnlyDisks ?? []).flatMap((disk) => ["-drive", `file=${disk},if=virtio,format=raw,readonly=on`]),
-            "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${sshHostPort}-:${options.sshPort},hostfwd=tcp:127.0.0.1:${port22HostPort}-:22${guestfwd}`,
+            "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${sshHostPort}-:${options.sshPort},hostfwd=tcp:127.0.0.1:${port22HostPort}-:22`,
             "-device", "virtio-net-pci,netdev=net0",
+            ...(options.world
+                ? [
+                      "-netdev", `user,id=net1,net=${options.world.network},restrict=on,guestfwd=tcp:${options.world.address}:443-cmd:${options.world.guestfwdCommand}`,
+                      "-device", "virtio-net-pci,netdev=net1",
+                  ]
+                : []),
         ];
         // With the stand-ins, QEMU alone reads their resolv.conf: in a mount namespace of its own.
         this.qemu = options.world

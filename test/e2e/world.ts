@@ -1,13 +1,15 @@
 // The world outside the VM, as stand-ins on this machine's loopback: Anthropic's Messages API,
 // Telegram's Bot API, one web page on an allowlisted host and one on a host that is not. The VM
-// reaches them only through QEMU's user-mode network:
+// reaches them only through QEMU's user-mode networks:
 //  - names: QEMU answers the guest's DNS (10.0.2.3) from the resolv.conf it reads, which for the
 //    VM's QEMU is this file's: a resolver on loopback that gives every stand-in host WORLD_ADDRESS
 //    (a documentation range, which the egress proxy allows as it would a public address) and
-//    forwards any other name (Debian's mirror, the Go module proxy) to this machine's resolver;
-//  - packets: the guest's own NAT sends WORLD_ADDRESS:443 to GUESTFWD_ADDRESS:443, which QEMU
-//    hands to a local command that connects to the router here; the router picks the stand-in by
-//    the TLS server name. So nothing addressed to WORLD_ADDRESS ever leaves this machine.
+//    relays any other name (Debian's mirror, the Go module proxy) to this machine's resolver;
+//  - packets: the VM's second network card is on WORLD_NETWORK, a QEMU user network that reaches
+//    nothing but its guestfwd address, WORLD_ADDRESS:443, which QEMU hands to a local command that
+//    connects to the router here; the router picks the stand-in by the TLS server name. The host
+//    and its containers (through Docker's own masquerading) reach it by plain routing, with no
+//    NAT rule of the test's in the VM, so the host's firewall sees what it would in production.
 import * as dgram from "dgram";
 import * as fs from "fs";
 import * as https from "https";
@@ -17,10 +19,12 @@ import { ANTHROPIC_HOST, FakeProviders, startFakeProviders } from "../programs/f
 import { FakeTelegram, startFakeTelegram, TELEGRAM_API_HOST } from "../programs/fakeTelegram";
 import { StandInCertificate, standInCertificate } from "../programs/standInTls";
 
-/** Where every stand-in host resolves for the VM and its containers: TEST-NET-1, routed nowhere. */
+/** The VM's second network, TEST-NET-1: a documentation range, which no real host answers. */
+export const WORLD_NETWORK = "192.0.2.0/24";
+/** Where every stand-in host resolves for the VM and its containers: QEMU's guestfwd address on WORLD_NETWORK. */
 export const WORLD_ADDRESS = "192.0.2.10";
-/** QEMU's guestfwd address inside the user network (10.0.2.0/24), which the VM's NAT points WORLD_ADDRESS at. */
-export const GUESTFWD_ADDRESS = "10.0.2.100";
+/** The VM's own address on WORLD_NETWORK (its second card, eth1). */
+export const WORLD_GUEST_ADDRESS = "192.0.2.15";
 /** The stand-in resolver's address on this machine's loopback (port 53, which QEMU's DNS forwarder uses). */
 const RESOLVER_ADDRESS = "127.0.2.53";
 
@@ -43,7 +47,7 @@ export interface World {
     readonly certificate: StandInCertificate;
     /** The resolv.conf QEMU must read (see vm.ts). */
     readonly resolvConf: string;
-    /** The command QEMU runs for each guest connection to GUESTFWD_ADDRESS:443. */
+    /** The command QEMU runs for each guest connection to WORLD_ADDRESS:443. */
     readonly guestfwdCommand: string;
     close(): Promise<void>;
 }
