@@ -31,10 +31,14 @@ echo "imported in $((SECONDS - started)) s"
 export async function imagesLoaded(vm: Vm, images: StandInImages, log: (line: string) => void): Promise<void> {
     const started = Date.now();
     for (;;) {
-        const state = vm.ssh(`systemctl show -p ActiveState -p Result --value ${UNIT}`).stdout.trim().split("\n");
-        if (state[0] !== "activating" || state.length < 2) {
+        // systemctl prints the properties in its own order: read them by name.
+        const shown = vm.ssh(`systemctl show -p SubState -p ExecMainStatus ${UNIT}`).stdout;
+        const property = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(shown)?.[1];
+        if (property("SubState") !== "running") {
             const journal = vm.sudo(`journalctl -u ${UNIT} --no-pager -o cat`);
-            if (state[1] !== "success") throw new Error(`the stand-in images did not load (${state.join(" ")}):\n${journal}`);
+            if (property("SubState") !== "exited" || property("ExecMainStatus") !== "0") {
+                throw new Error(`the stand-in images did not load (${shown.trim().replace(/\n/g, ", ")}):\n${journal}`);
+            }
             const imported = /imported in (\d+) s/.exec(journal)?.[1] ?? "?";
             log(`${images.images.length} stand-in images in the VM's Docker (imported in ${imported} s, waited ${Math.round((Date.now() - started) / 1000)} s here): ${images.images.map((i) => i.reference).join(", ")}`);
             return;

@@ -7,7 +7,7 @@ import * as assert from "assert";
 import { spawn } from "child_process";
 import * as crypto from "crypto";
 import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
-import { GATEWAY_PATHS, SERVICES, STACK_DIR, STACK_FILES } from "../../components/stack/layout";
+import { GATEWAY_PATHS, PORTS, SERVICES, STACK_DIR, STACK_FILES } from "../../components/stack/layout";
 import { containersFor, shellQuote } from "../../components/stack/steps";
 import { TELEGRAM_API_HOST } from "../programs/fakeTelegram";
 import { TEST_LLM_KEYS } from "../fixtures";
@@ -274,7 +274,50 @@ describe("the whole stack on the hardened host (Debian 13 VM, stand-ins on loopb
             tunnel.kill();
         }
     });
+
+    it("rpm: LiteLLM serves a model's requests up to its limit in a minute and refuses the next (429)", () => {
+        const limited = e2e().settings.app.models.find((m) => m.rpm !== undefined)!;
+        const answers = Array.from({ length: limited.rpm! + 1 }, () => chatInLitellm(limited.name));
+        assert.deepStrictEqual(answers.slice(0, -1).map((a) => a.status), Array(limited.rpm).fill(200), JSON.stringify(answers));
+        assert.strictEqual(answers[answers.length - 1].status, 429, answers[answers.length - 1].body);
+        assert.match(answers[answers.length - 1].body, /RPM limit=/);
+    });
+
+    // Last: it spends the default model's budget.
+    it("maxBudgetUsd: once a model's spend crosses it, LiteLLM refuses the model (429) and the owner hears so instead of silence", async function () {
+        this.timeout(15 * 60 * 1000);
+        const world = worldOf();
+        const budgeted = e2e().settings.app.models.find((m) => m.maxBudgetUsd !== undefined)!;
+        // One answer that costs more than the whole budget (a million input tokens).
+        await world.setUsage({ inputTokens: 1_000_000, outputTokens: 0 });
+        const spent = chatInLitellm(budgeted.name);
+        await world.setUsage({ inputTokens: 12, outputTokens: 7 });
+        assert.strictEqual(spent.status, 200, spent.body);
+        const refused = chatInLitellm(budgeted.name);
+        assert.strictEqual(refused.status, 429, refused.body);
+        assert.match(refused.body, /budget/i);
+        const before = await world.record();
+        await world.sendText(owner, "Are you still there?");
+        const reply = await until("a reply to the owner after the budget is spent", 10 * 60, async () => sentAfter(before, await world.record(), owner)[0]);
+        console.log(`    [stack] the owner, after the budget: ${reply.text.slice(0, 200)}`);
+        assert.ok(!reply.text.includes(MODEL_TEXT), reply.text);
+    });
 });
+
+/** A chat completion through LiteLLM from inside its own container, with the master key from its environment. */
+function chatInLitellm(model: string): { status: number; body: string } {
+    const program = `import json, os, sys, urllib.request, urllib.error
+req = urllib.request.Request("http://127.0.0.1:${PORTS.litellm}/v1/chat/completions", data=json.dumps({"model": sys.argv[1], "messages": [{"role": "user", "content": "hello"}]}).encode(), headers={"authorization": "Bearer " + os.environ["LITELLM_MASTER_KEY"], "content-type": "application/json"})
+try:
+    with urllib.request.urlopen(req, timeout=120) as r:
+        print(r.status, r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+`;
+    const result = e2e().vm.ssh(`sudo docker exec -i ${SERVICES.litellm.container} python3 - ${shellQuote(model)}`, { input: program });
+    const [status, ...body] = result.stdout.trim().split(" ");
+    return { status: Number(status), body: body.join(" ") + result.stderr };
+}
 
 /** `12.5MiB`, `1.9GiB`, `800KiB` in MiB. */
 function mib(size: string): number {
