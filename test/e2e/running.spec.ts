@@ -34,8 +34,10 @@ const COMPILE_CACHE = `${GATEWAY_PATHS.state}/.node-compile-cache`;
 
 /**
  * The test's additions to the stack (the one file that differs from production): trust in the
- * stand-ins' certificate, for the gateway (Node) and LiteLLM (Python's ssl), and the gateway's
- * compile cache (above).
+ * stand-ins' certificate, for the gateway (Node) and LiteLLM (Python's ssl), the gateway's compile
+ * cache (above), and a longer start period for its healthcheck: under emulation it listens after
+ * about 190 s (65 s of its own startup), past the 120 s after which failed checks count, and
+ * compose's --wait gives up on a container once it is unhealthy.
  */
 function testOverride(): string {
     const mount = `      - ${CA_ON_HOST}:${CA_IN_CONTAINER}:ro`;
@@ -45,6 +47,8 @@ services:
     environment:
       NODE_EXTRA_CA_CERTS: ${CA_IN_CONTAINER}
       NODE_COMPILE_CACHE: ${COMPILE_CACHE}
+    healthcheck:
+      start_period: 600s
     volumes:
 ${mount}
   ${SERVICES.litellm.service}:
