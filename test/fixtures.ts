@@ -3,6 +3,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { IngressMode, RawConfig, StateStore } from "../components/settings";
 import { ageIdentity } from "../components/stack/ageIdentity";
+import { StackFileSettings } from "../components/stack/files";
 import { renderIngressSources } from "../components/stack/hostFirewall";
 import { BackupTarget, BucketEndpoint, renderMaintenanceConfig, renderMaintenanceSecrets } from "../components/stack/maintenance";
 import { containersFor, IngressStepsInput, MaintenanceStepsInput } from "../components/stack/steps";
@@ -14,6 +15,17 @@ export const ROOT = path.join(__dirname, "..");
 export const TEST_LLM_KEYS = {
     ANTHROPIC_API_KEY: "sk-ant-test-0123456789abcdefghijklmnopqrstuvwxyz",
     OPENAI_API_KEY: "sk-proj-test-abcdefghijklmnopqrstuvwxyz0123456789",
+};
+/** The app settings the renderer tests share: two providers' models (one with a budget and a rate), an extra egress host, Telegram. */
+export const TEST_STACK_APP: StackFileSettings = {
+    openclawImage: "ghcr.io/openclaw/openclaw:2026.9.6",
+    models: [
+        { name: "claude-sonnet", model: "anthropic/claude-sonnet-4-5", apiKeyEnv: "ANTHROPIC_API_KEY", maxBudgetUsd: 50, rpm: 60 },
+        { name: "gpt", model: "openai/gpt-5", apiKeyEnv: "OPENAI_API_KEY" },
+    ],
+    defaultModel: "claude-sonnet",
+    egressDomains: ["api.example.com"],
+    telegram: true,
 };
 export const TEST_TELEGRAM_TOKEN = "1234567890:AAExampleTokenForTestsOnly_abcdefghij";
 

@@ -15,22 +15,14 @@
 import * as assert from "assert";
 import * as YAML from "yaml";
 import { IngressMode, INGRESS_MODES } from "../../components/settings";
-import { renderStackFiles, StackFileSettings } from "../../components/stack/files";
+import { renderStackFiles } from "../../components/stack/files";
 import { StackIngress } from "../../components/stack/ingress";
 import { STACK_FILES } from "../../components/stack/layout";
 import { litellmKeyNames } from "../../components/stack/litellmConfig";
 import { DOC_FILES } from "../docs";
+import { TEST_STACK_APP } from "../fixtures";
 
-const APP: StackFileSettings = {
-    openclawImage: "ghcr.io/openclaw/openclaw:2026.9.6",
-    models: [
-        { name: "claude-sonnet", model: "anthropic/claude-sonnet-4-5", apiKeyEnv: "ANTHROPIC_API_KEY", maxBudgetUsd: 50, rpm: 60 },
-        { name: "gpt", model: "openai/gpt-5", apiKeyEnv: "OPENAI_API_KEY" },
-    ],
-    defaultModel: "claude-sonnet",
-    egressDomains: ["api.example.com"],
-    telegram: true,
-};
+const APP = TEST_STACK_APP;
 const SMALL = { vcpus: 2, memoryMiB: 4096 };
 
 const ingressOf = (mode: IngressMode): StackIngress => (mode === "caddy" || mode === "tunnel" ? { mode, domain: "claw.example.com" } : { mode });

@@ -10,25 +10,17 @@ import { renderEnvFile } from "../../components/stack/envFile";
 import { DENIED_TOOLS } from "../../components/stack/gatewayConfig";
 import { INGRESS_PROXY_ADDRESS, NETWORKS, STACK_FILES } from "../../components/stack/layout";
 import { GATEWAY_MIN_MEMORY_MIB, HOST_MEMORY_SHARE, stackLimits } from "../../components/stack/limits";
-import { renderStackFiles, stackEnv, StackFileSettings } from "../../components/stack/files";
+import { renderStackFiles, stackEnv } from "../../components/stack/files";
 import { gatewayUrl } from "../../components/stack/ingress";
 import { StackFiles, stackSteps } from "../../components/stack/steps";
 import { ConfigMap, devConfigFor, ingressStepsFor, maintenanceStepsFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
 import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
+import { TEST_STACK_APP } from "../fixtures";
 
 const SMALL = { vcpus: 2, memoryMiB: 4096 };
 const LARGE = { vcpus: 16, memoryMiB: 65536 };
 
-const APP: StackFileSettings = {
-    openclawImage: "ghcr.io/openclaw/openclaw:2026.9.6",
-    models: [
-        { name: "claude-sonnet", model: "anthropic/claude-sonnet-4-5", apiKeyEnv: "ANTHROPIC_API_KEY", maxBudgetUsd: 50, rpm: 60 },
-        { name: "gpt", model: "openai/gpt-5", apiKeyEnv: "OPENAI_API_KEY" },
-    ],
-    defaultModel: "claude-sonnet",
-    egressDomains: ["api.example.com"],
-    telegram: true,
-};
+const APP = TEST_STACK_APP;
 
 const compose = (app = APP, mode: "tunnel" | "none" = "tunnel", size = SMALL) =>
     YAML.parse(renderStackFiles(app, { mode, domain: "claw.example.com" }, size).compose);
