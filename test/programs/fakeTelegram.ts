@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import * as https from "https";
 import * as net from "net";
-import { StandInCertificate } from "./standInTls";
+import { STAND_IN_KEEP_ALIVE_MS, StandInCertificate } from "./standInTls";
 
 export const TELEGRAM_API_HOST = "api.telegram.org";
 
@@ -120,6 +120,7 @@ export async function startFakeTelegram(botToken: string, tls: StandInCertificat
             }
         });
     });
+    server.keepAliveTimeout = STAND_IN_KEEP_ALIVE_MS;
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     let photos = 0;
     return {

@@ -33,6 +33,7 @@ import {
     redisGet,
     startLitellm,
     startRedis,
+    streamedText,
 } from "./litellmStack";
 import { loopbackAddress } from "../container";
 import { sleep, waitUntil } from "../processes";
@@ -112,6 +113,17 @@ describe("LiteLLM from PyPI at the pinned version, with the rendered config, as 
                 `${m.name}: the calls the stand-in ${host} saw`,
             );
             assert.ok(egress.requests.some((r) => r.host === host && r.port === 443 && r.allowed), `${m.name}: no CONNECT ${host}:443 through the egress proxy`);
+        }
+    });
+
+    it("streams each model's answer as the gateway asks for it (stream: true): the provider's text, from the provider's own stream", async () => {
+        for (const m of MODELS) {
+            const host = PROVIDER_HOST[m.model.split("/")[0]];
+            const before = providers.calls.length;
+            const answer = await chat(litellm, m.name, masterKey, true);
+            assert.strictEqual(answer.status, 200, `${m.name}: ${answer.body}`);
+            assert.strictEqual(streamedText(answer.body), `answer from ${host}`, `${m.name}: the streamed text`);
+            assert.deepStrictEqual(providers.calls.slice(before).map((c) => ({ host: c.host, stream: c.stream })), [{ host, stream: true }], `${m.name}: the calls the stand-in saw`);
         }
     });
 

@@ -172,13 +172,25 @@ export async function call(url: string, init: RequestInit = {}): Promise<Answer>
     }
 }
 
-/** POST /v1/chat/completions for `model` with `key` as the bearer token. */
-export function chat(server: LitellmServer, model: string, key: string): Promise<Answer> {
+/** POST /v1/chat/completions for `model` with `key` as the bearer token; `stream` as the gateway sends it. */
+export function chat(server: LitellmServer, model: string, key: string, stream = false): Promise<Answer> {
+    const streaming = stream ? { stream: true, stream_options: { include_usage: true } } : {};
     return call(`${server.url}/v1/chat/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: JSON.stringify({ model, messages: [{ role: "user", content: "Say hello." }] }),
+        body: JSON.stringify({ model, messages: [{ role: "user", content: "Say hello." }], ...streaming }),
     });
+}
+
+/** The text of a streamed chat completion (server-sent events), its deltas joined; fails on a stream that does not end with [DONE]. */
+export function streamedText(body: string): string {
+    const events = body.split("\n").filter((line) => line.startsWith("data: ")).map((line) => line.slice("data: ".length).trim());
+    assert.strictEqual(events[events.length - 1], "[DONE]", `a stream that ends with [DONE]:\n${body}`);
+    return events
+        .slice(0, -1)
+        .map((event) => JSON.parse(event))
+        .map((chunk) => (chunk.choices ?? []).map((choice: any) => choice.delta?.content ?? "").join(""))
+        .join("");
 }
 
 /** The master key compose gives LiteLLM (from `.env`). */

@@ -26,3 +26,10 @@ export function standInCertificate(hosts: readonly string[]): StandInCertificate
     fs.rmSync(keyFile);
     return { key, cert: fs.readFileSync(file, "utf8"), file };
 }
+
+/**
+ * How long a stand-in keeps an idle keep-alive connection. Node's default (5 s) closes it sooner
+ * than a public API does, and a client that sends its next request as the close is on its way
+ * (through the egress proxy and, on the VM, QEMU's network) gets "Network request failed".
+ */
+export const STAND_IN_KEEP_ALIVE_MS = 120_000;
