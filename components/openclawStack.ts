@@ -5,7 +5,7 @@ import { deployCommand, DeployStep } from "./deployStep";
 import { AlertSettings, AppSettings, BackupSettings, IngressSettings, StateStore } from "./settings";
 import { BackupTarget, BucketEndpoint, renderMaintenanceConfig, renderMaintenanceSecrets } from "./stack/maintenance";
 import { egressProbe } from "./stack/egress";
-import { egressAllowlistFor, renderStackFiles, stackEnv, StackFileSettings } from "./stack/files";
+import { egressRolesFor, renderStackFiles, stackEnv, StackFileSettings } from "./stack/files";
 import { renderIngressSources } from "./stack/hostFirewall";
 import { gatewayUrl } from "./stack/ingress";
 import { containersFor, IngressStepsInput, MaintenanceStepsInput, stackSteps } from "./stack/steps";
@@ -140,7 +140,7 @@ export class OpenClawStack extends pulumi.ComponentResource {
             },
             serverId: args.serverId,
             keptServer: args.keptServer,
-            egressProbe: egressProbe(egressAllowlistFor(app)),
+            egressProbe: egressProbe(egressRolesFor(app)),
             ingress: ingressStepsInput(args),
             maintenance: maintenanceInput(args),
         });

@@ -8,7 +8,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../components/settings";
 import { StackIngress } from "../components/stack/ingress";
-import { renderStackFiles, stackEnv, StackFileSettings } from "../components/stack/files";
+import { egressRolesFor, renderStackFiles, stackEnv, StackFileSettings } from "../components/stack/files";
+import { egressProbe } from "../components/stack/egress";
 import { STACK_DIR, STACK_FILES } from "../components/stack/layout";
 import { stackSteps, StackFiles } from "../components/stack/steps";
 import { clouds, ServerSize } from "../providers";
@@ -101,7 +102,7 @@ export async function materialise(telegram: boolean, ingress: Ingress, size: Ser
         fs.mkdirSync(path.dirname(target), { recursive: true });
         fs.writeFileSync(target, text);
     }
-    const steps = stackSteps({ files, serverId: "4242", egressProbe: { allowed: PROVIDER_HOSTS[0], refused: "example.com" }, ingress: ingressStepsFor(ingress.mode), maintenance: maintenanceStepsFor("r2", ingress.mode) });
+    const steps = stackSteps({ files, serverId: "4242", egressProbe: egressProbe(egressRolesFor(settings)), ingress: ingressStepsFor(ingress.mode), maintenance: maintenanceStepsFor("r2", ingress.mode) });
     return { dir, files, steps };
 }
 

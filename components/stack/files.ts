@@ -5,7 +5,7 @@ import { ServerSize } from "../../providers";
 import { AppSettings } from "../settings";
 import { renderCaddyfile } from "./caddyfile";
 import { renderCompose, TUNNEL_TOKEN_ENV } from "./compose";
-import { egressAllowlist } from "./egress";
+import { egressRoles, EgressRole } from "./egress";
 import { EGRESS_MODULE } from "./egressModule";
 import { renderEgressAcl, renderEgressDockerfile } from "./egressProxy";
 import { renderEnvFile } from "./envFile";
@@ -32,8 +32,9 @@ export interface StackSecretValues {
     readonly tunnelToken?: pulumi.Input<string>;
 }
 
-export function egressAllowlistFor(app: StackFileSettings): string[] {
-    return egressAllowlist({ models: app.models.map((m) => m.model), telegram: app.telegram, extraDomains: app.egressDomains });
+/** Each egress proxy client's allowlist, from the settings. */
+export function egressRolesFor(app: StackFileSettings): EgressRole[] {
+    return egressRoles({ models: app.models.map((m) => m.model), telegram: app.telegram, extraDomains: app.egressDomains });
 }
 
 export function renderStackFiles(
@@ -67,7 +68,7 @@ export function renderStackFiles(
             ]),
         ),
         litellmConfig: renderLitellmConfig(app.models),
-        egressAcl: renderEgressAcl(egressAllowlistFor(app)),
+        egressAcl: renderEgressAcl(egressRolesFor(app)),
         egressDockerfile: renderEgressDockerfile(),
         egressMainGo: EGRESS_MODULE.mainGo,
         egressGoMod: EGRESS_MODULE.goMod,

@@ -82,7 +82,7 @@ export interface StackStepsInput {
     readonly serverId: pulumi.Input<string>;
     /** Set when destroy leaves the server standing: the first step is then the teardown. */
     readonly keptServer?: KeptServer;
-    /** An allowlisted host the egress check must reach, and one it must be refused. */
+    /** The hosts the egress check tries from LiteLLM and the gateways (`egressProbe` in egress.ts). */
     readonly egressProbe: EgressProbe;
     readonly ingress: IngressStepsInput;
     readonly maintenance: MaintenanceStepsInput;
@@ -180,14 +180,50 @@ const PROBES = {
 const inGateway = (gateway: Gateway, program: string, ...args: string[]) =>
     `sudo docker exec ${gateway.container} node -e ${shellQuote(program)} ${args.map(shellQuote).join(" ")} || echo "no-answer"`;
 
+/** CONNECT HOST:443 to the egress proxy from LiteLLM's container (it has python3, not node or curl): the status. */
+const LITELLM_CONNECT = `import socket, sys
+host = sys.argv[1]
+try:
+    s = socket.create_connection(("${SERVICES.egress.container}", ${PORTS.egress}), timeout=20)
+    s.sendall(f"CONNECT {host}:443 HTTP/1.1\\r\\nHost: {host}:443\\r\\n\\r\\n".encode())
+    print(s.recv(64).decode("latin-1").split(" ")[1])
+except Exception:
+    print("unreachable")`;
+
+/** `docker exec` of LITELLM_CONNECT in LiteLLM's container; prints "no-answer" when python3 cannot run. */
+const litellmConnect = (host: string) =>
+    `sudo docker exec ${SERVICES.litellm.container} python3 -c ${shellQuote(LITELLM_CONNECT)} ${shellQuote(host)} || echo "no-answer"`;
+
+/**
+ * What the proxy's JSON log line of a refused CONNECT holds (logrus writes each field as
+ * `"key":value`): the host asked for, the client's role and the refusal. The verify step greps for
+ * all three on one line; test/programs/smokescreen.spec.ts checks them against the real proxy.
+ */
+export const egressRefusalLogFields = (host: string, role: string) => [`"requested_host":"${host}:443"`, `"role":"${role}"`, `"allow":false`];
+
+/** A CONNECT (the command `probe`, run in `container`) the proxy must refuse: Smokescreen's 407, not a silence. */
+const refusedConnect = (container: string, probe: string, host: string) => `status=$(${probe})
+[ "$status" = 407 ] || fail "the egress proxy answered ${container}'s CONNECT to ${host} with $status, not 407 (refused)"
+`;
+
 /**
  * The deploy's checks of one gateway, as the outside and the agent meet it: healthy, refusing an
- * unauthenticated call, and its agent's web_fetch reaching an allowlisted host through the egress
- * proxy and no other.
+ * unauthenticated call; its agent's web_fetch of a model provider's host refused by the egress proxy
+ * for this gateway's role (the proxy's log proves the tool goes through it), and so is a CONNECT to
+ * that host and to a host no allowlist names; the primary gateway's own host (a channel's or the
+ * operator's), when it has one, answered.
  */
 function gatewayChecks(gateway: Gateway, probe: EgressProbe): string {
     const url = `http://127.0.0.1:${gateway.port}`;
-    const [allowedUrl, refusedUrl] = [probe.allowed, probe.refused].map((host) => `https://${host}/`);
+    const [modelUrl, refusedUrl] = [probe.allowed, probe.refused].map((host) => `https://${host}/`);
+    // Every grep reads to the end (no -q): under pipefail a writer cut short by SIGPIPE fails the pipe.
+    const logged = `${egressRefusalLogFields(probe.allowed, gateway.name).map((field) => `grep -F ${shellQuote(field)}`).join(" | ")} >/dev/null`;
+    const own = gateway === PRIMARY_GATEWAY && probe.gatewayOnly !== undefined
+        ? `status=$(${inGateway(gateway, PROBES.connect, probe.gatewayOnly)})
+[ "$status" = 200 ] || fail "${gateway.container}'s CONNECT to ${probe.gatewayOnly} through the egress proxy answered $status, not 200"
+echo "${gateway.container} reaches ${probe.gatewayOnly} through the egress proxy"
+`
+        : "";
     return `status=$(${inGateway(gateway, PROBES.status, `${url}/healthz`, "GET")})
 [ "$status" = 200 ] || fail "/healthz answered $status, not 200"
 echo "/healthz answers 200"
@@ -195,15 +231,28 @@ status=$(${inGateway(gateway, PROBES.status, `${url}/tools/invoke`, "POST")})
 [ "$status" = 401 ] || fail "an unauthenticated POST /tools/invoke answered $status, not 401"
 echo "an unauthenticated gateway call is refused (401)"
 since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-status=$(${inGateway(gateway, PROBES.webFetch(gateway.env.token), `${url}/tools/invoke`, allowedUrl)})
-# The tool endpoint hides why a fetch failed; the gateway logs it. An HTTP error from the host
-# ("Web fetch failed (404)") still proves the request went out, and the proxy is the only way out.
-if [ "$status" != 200 ] && ! sudo docker logs --since "$since" ${gateway.container} 2>&1 | grep -qF 'tool execution failed: Error: Web fetch failed ('; then
-    fail "the agent's web_fetch did not reach ${allowedUrl} through the egress proxy (the tool call answered $status; see sudo docker logs ${gateway.container})"
+status=$(${inGateway(gateway, PROBES.webFetch(gateway.env.token), `${url}/tools/invoke`, modelUrl)})
+[ "$status" != 200 ] || fail "the agent's web_fetch fetched ${modelUrl}, which only LiteLLM may reach"
+# The tool endpoint hides why a fetch failed; the proxy's log says it was asked, by this role, and refused.
+if ! sudo docker logs --since "$since" ${SERVICES.egress.container} 2>&1 | ${logged}; then
+    fail "the egress proxy logged no refusal of ${probe.allowed} to the role ${gateway.name}, so the agent's web_fetch did not go through it (see sudo docker logs ${SERVICES.egress.container})"
 fi
-echo "the agent's web_fetch reaches ${probe.allowed} through the egress proxy"
+echo "the agent's web_fetch goes through the egress proxy, which refuses it ${probe.allowed} (LiteLLM's alone)"
 status=$(${inGateway(gateway, PROBES.webFetch(gateway.env.token), `${url}/tools/invoke`, refusedUrl)})
 [ "$status" != 200 ] || fail "the agent's web_fetch fetched ${refusedUrl}, which is not allowlisted"
+${[probe.allowed, probe.refused].map((host) => refusedConnect(gateway.container, inGateway(gateway, PROBES.connect, host), host)).join("")}${own}`;
+}
+
+/**
+ * LiteLLM's checks: it reaches the model provider's host through the egress proxy, and is refused
+ * the gateway's own host (when there is one) and a host no allowlist names.
+ */
+function litellmChecks(probe: EgressProbe): string {
+    const refused = [...(probe.gatewayOnly !== undefined ? [probe.gatewayOnly] : []), probe.refused];
+    return `status=$(${litellmConnect(probe.allowed)})
+[ "$status" = 200 ] || fail "LiteLLM's CONNECT to ${probe.allowed} through the egress proxy answered $status, not 200"
+echo "LiteLLM reaches ${probe.allowed} through the egress proxy"
+${refused.map((host) => refusedConnect(SERVICES.litellm.container, litellmConnect(host), host)).join("")}echo "the egress proxy refuses ${probe.refused} to every client, ${probe.allowed} to the gateways${probe.gatewayOnly !== undefined ? ` and ${probe.gatewayOnly} to LiteLLM` : ""}"
 `;
 }
 
@@ -425,10 +474,7 @@ ${COMPOSE} ps
             name: "stack-verify",
             script: script(`
 fail() { echo "verification failed: $*" >&2; exit 1; }
-${GATEWAYS.map((gateway) => gatewayChecks(gateway, input.egressProbe)).join("")}status=$(${inGateway(PRIMARY_GATEWAY, PROBES.connect, input.egressProbe.refused)})
-[ "$status" != 200 ] || fail "the egress proxy allowed CONNECT ${input.egressProbe.refused}, which is not allowlisted"
-echo "the egress proxy refuses ${input.egressProbe.refused}, to web_fetch and to CONNECT ($status)"
-`),
+${GATEWAYS.map((gateway) => gatewayChecks(gateway, input.egressProbe)).join("")}${litellmChecks(input.egressProbe)}`),
             triggers: [composeHash, envHash, egressBuildHash, contentTrigger(gatewayConfigs.join("") + files.litellmConfig + files.egressAcl)],
             needsRegistry: true,
         },

@@ -78,11 +78,12 @@ for (const cloud of CLOUD_NAMES) {
             assert.match(env, new RegExp(`^TELEGRAM_BOT_TOKEN='${TEST_TELEGRAM_TOKEN}'$`, "m"));
         });
 
-        it("checks the egress proxy with an exact allowlisted host and a host it does not allow", () => {
+        it("checks the egress proxy per client: the model host LiteLLM's alone, a host off every list refused to all", () => {
             const verify: string = asStep(named("command:remote:Command", "openclaw-stack-verify").inputs).create;
-            assert.match(verify, /'https:\/\/api\.anthropic\.com\/' \|\| echo "no-answer"\)\n/, "the agent's web_fetch of an allowlisted host");
+            assert.match(verify, /'https:\/\/api\.anthropic\.com\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/, "the agent's web_fetch of the model host");
             assert.match(verify, /'https:\/\/example\.com\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/, "the agent's web_fetch of a host off the list");
-            assert.match(verify, /'example\.com' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/, "a raw CONNECT to a host off the list");
+            assert.match(verify, /node -e '[^']*CONNECT[^']*' 'example\.com' \|\| echo "no-answer"\)\n\[ "\$status" = 407 \]/, "the gateway's raw CONNECT to a host off the list");
+            assert.match(verify, /python3 -c '[^']*CONNECT[^']*' 'api\.anthropic\.com' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/, "LiteLLM's CONNECT to its model host");
         });
 
         it("exports the gateway URL of the tunnel's domain", async () => {
@@ -92,12 +93,15 @@ for (const cloud of CLOUD_NAMES) {
 }
 
 describe("the egress check with wildcard and example domains allowed", () => {
-    it("probes an exact host and refuses one the operator did not allow", async () => {
+    it("probes the gateway's exact host and refuses one no list names", async () => {
         await deploy(settingsFor("hetzner", { "openclaw:egressDomains": '["*.example.org","example.com"]' }));
         const verify: string = asStep(named("command:remote:Command", "openclaw-stack-verify").inputs).create;
         assert.match(verify, /'https:\/\/api\.anthropic\.com\/' \|\| echo "no-answer"\)\n/);
         assert.match(verify, /'https:\/\/example\.net\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
-        assert.match(verify, /'example\.net' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
+        assert.match(verify, /node -e '[^']*CONNECT[^']*' 'example\.net' \|\| echo "no-answer"\)\n\[ "\$status" = 407 \]/);
+        // The gateway's first exact host (Telegram's, as the bot is on), never the wildcard; LiteLLM is refused it.
+        assert.match(verify, /node -e '[^']*CONNECT[^']*' 'api\.telegram\.org' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/);
+        assert.match(verify, /python3 -c '[^']*CONNECT[^']*' 'api\.telegram\.org' \|\| echo "no-answer"\)\n\[ "\$status" = 407 \]/);
     });
 });
 

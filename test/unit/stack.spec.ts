@@ -5,12 +5,12 @@ import { valueOf } from "../mocks";
 import { clouds, CLOUD_NAMES } from "../../providers";
 import { parseSettings, Settings } from "../../components/settings";
 import { renderCompose } from "../../components/stack/compose";
-import { egressAllowlist, EGRESS_PROXY_URL } from "../../components/stack/egress";
+import { egressProbe, EGRESS_PROXY_URL } from "../../components/stack/egress";
 import { renderEnvFile } from "../../components/stack/envFile";
 import { DENIED_TOOLS } from "../../components/stack/gatewayConfig";
 import { INGRESS_PROXY_ADDRESS, NETWORKS, STACK_FILES } from "../../components/stack/layout";
 import { GATEWAY_MIN_MEMORY_MIB, HOST_MEMORY_SHARE, stackLimits } from "../../components/stack/limits";
-import { renderStackFiles, stackEnv } from "../../components/stack/files";
+import { egressRolesFor, renderStackFiles, stackEnv } from "../../components/stack/files";
 import { gatewayUrl } from "../../components/stack/ingress";
 import { StackFiles, stackSteps } from "../../components/stack/steps";
 import { ConfigMap, devConfigFor, ingressStepsFor, maintenanceStepsFor, rawConfig, SECRET_KEYS, STACK_STEP_NAMES, TEST_LLM_KEYS, TEST_TELEGRAM_TOKEN } from "../fixtures";
@@ -249,13 +249,18 @@ describe("LiteLLM config and egress ACL", () => {
         assert.ok(!Object.keys(litellm.environment).some((name) => /LICENSE/.test(name)), Object.keys(litellm.environment).join(", "));
     });
 
-    it("allows exactly the model providers, the channels and the operator's extra hosts, in enforce mode", () => {
+    it("allows LiteLLM the model providers alone, the gateway the channels and the operator's extra hosts alone, in enforce mode", () => {
         const acl = YAML.parse(files.egressAcl);
-        assert.strictEqual(acl.default.action, "enforce");
-        assert.deepStrictEqual(acl.services, []);
-        assert.deepStrictEqual(acl.default.allowed_domains, ["api.anthropic.com", "api.example.com", "api.openai.com", "api.telegram.org"]);
-        assert.deepStrictEqual(egressAllowlist({ models: ["anthropic/x"], telegram: false, extraDomains: [] }), ["api.anthropic.com"]);
-        assert.throws(() => egressAllowlist({ models: ["madeup/x"], telegram: false, extraDomains: [] }), /No API host is known/);
+        assert.deepStrictEqual(acl.services, [
+            { name: "litellm", project: "openclaw", action: "enforce", allowed_domains: ["api.anthropic.com", "api.openai.com"] },
+            { name: "gateway", project: "openclaw", action: "enforce", allowed_domains: ["api.example.com", "api.telegram.org"] },
+        ]);
+        assert.deepStrictEqual(acl.default, { name: "default", project: "openclaw", action: "enforce", allowed_domains: [] });
+    });
+
+    it("names on the proxy's command line the container whose address carries each role", () => {
+        const command: string[] = compose().services.egress.command;
+        assert.deepStrictEqual(command.filter((arg) => arg.startsWith("--client-role=")), ["--client-role=litellm=openclaw-litellm", "--client-role=gateway=openclaw-gateway"]);
     });
 
     it("denies private, link-local (cloud metadata) and loopback ranges at the proxy", () => {
@@ -292,7 +297,7 @@ function stepsFor(settings: Settings, secrets = SECRETS) {
         ...renderStackFiles(app, settings.ingress, settings.host.serverSize),
         env: stackEnv(settings.app, { ...secrets, llmApiKeys: settings.app.llmApiKeys, telegramBotToken: settings.app.telegramBotToken }),
     };
-    return stackSteps({ files, serverId: "4711", egressProbe: { allowed: "api.anthropic.com", refused: "example.com" }, ingress: ingressStepsFor(settings.ingress.mode), maintenance: maintenanceStepsFor(settings.backups.stateStore, settings.ingress.mode) });
+    return stackSteps({ files, serverId: "4711", egressProbe: egressProbe(egressRolesFor(app)), ingress: ingressStepsFor(settings.ingress.mode), maintenance: maintenanceStepsFor(settings.backups.stateStore, settings.ingress.mode) });
 }
 
 async function resolvedTriggers(settings: Settings, secrets = SECRETS): Promise<Record<string, string>> {
@@ -376,14 +381,26 @@ describe("the deploy steps", () => {
         assert.match(steps.find((s) => s.name === "stack-up")!.script, /up --detach --remove-orphans --wait/);
     });
 
-    it("verify /healthz, the refusal of an unauthenticated call, and the egress allowlist both ways", () => {
+    it("verify /healthz, the refusal of an unauthenticated call, and each client's allowlist both ways", () => {
         const verify = steps.find((s) => s.name === "stack-verify")!.script;
         assert.match(verify, /\/healthz' 'GET' \|\| echo "no-answer"\)\n\[ "\$status" = 200 \]/);
         assert.match(verify, /\/tools\/invoke' 'POST' \|\| echo "no-answer"\)\n\[ "\$status" = 401 \]/);
-        assert.match(verify, /'https:\/\/api\.anthropic\.com\/' \|\| echo "no-answer"\)\n/);
-        assert.match(verify, /'https:\/\/example\.com\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
-        assert.match(verify, /'example\.com' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
         assert.match(verify, /process\.env\.OPENCLAW_GATEWAY_TOKEN/, "web_fetch is called with the token from the container's environment, not from the script");
+        // The gateway: its agent's web_fetch of the model host refused, for its role, in the proxy's own log.
+        assert.match(verify, /'https:\/\/api\.anthropic\.com\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \] \|\| fail "the agent's web_fetch fetched https:\/\/api\.anthropic\.com\/, which only LiteLLM may reach"/);
+        assert.ok(verify.includes(`sudo docker logs --since "$since" openclaw-egress 2>&1 | grep -F '"requested_host":"api.anthropic.com:443"' | grep -F '"role":"gateway"' | grep -F '"allow":false' >/dev/null; then`), verify);
+        assert.match(verify, /'https:\/\/example\.com\/' \|\| echo "no-answer"\)\n\[ "\$status" != 200 \]/);
+        // CONNECTs from the gateway (node) and from LiteLLM (python3): each answered as its role allows.
+        const connects = [...verify.matchAll(/docker exec (\S+) (node -e|python3 -c) '[^']*CONNECT [^']*' '([^']+)' \|\| echo "no-answer"\)\n\[ "\$status" = (\d+) \]/g)].map((m) => `${m[1]} ${m[3]} ${m[4]}`);
+        assert.deepStrictEqual(connects, [
+            "openclaw-gateway api.anthropic.com 407",
+            "openclaw-gateway example.com 407",
+            "openclaw-gateway api.telegram.org 200",
+            "openclaw-litellm api.anthropic.com 200",
+            "openclaw-litellm api.telegram.org 407",
+            "openclaw-litellm example.com 407",
+        ]);
+        assert.match(verify, /^echo "the egress proxy refuses example\.com to every client, api\.anthropic\.com to the gateways and api\.telegram\.org to LiteLLM"$/m);
     });
 });
 
