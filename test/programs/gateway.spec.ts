@@ -12,23 +12,22 @@ import * as https from "https";
 import * as net from "net";
 import * as path from "path";
 import * as zlib from "zlib";
-import * as YAML from "yaml";
-import { EGRESS_PROXY_URL } from "../../components/stack/egress";
+import { EGRESS_PROXY_URL, LITELLM_ROLE } from "../../components/stack/egress";
 import { shellQuote } from "../../components/stack/steps";
 import { httpStatus, node24, node24Command, node24Env, OPENCLAW_PACKAGE_DIR, openclaw, startNode24, waitForStatus } from "../artifacts/openclaw";
 import { tempDir } from "../artifacts/tools";
-import { ContainerLike, loopbackAddress } from "../container";
+import { ContainerLike, inContainer, loopbackAddress } from "../container";
 import { TEST_TELEGRAM_TOKEN } from "../fixtures";
 import { freePort } from "../ports";
 import { composeModel, EGRESS_DOMAINS, GATEWAY_TOKEN, materialise, PROVIDER_HOSTS, Rendered, SMALL, TELEGRAM_OWNER_ID } from "../renderedStack";
 import { FakeTelegram, startFakeTelegram, TELEGRAM_API_HOST } from "./fakeTelegram";
 import { GatewayFiles, gatewayFiles } from "./gatewayFiles";
-import { StandInEgress, startStandInEgress } from "./standInEgress";
+import { aclRoleDomains, StandInEgress, startStandInEgress } from "./standInEgress";
 import { StandInLitellm, startStandInLitellm } from "./standInLitellm";
 import { standInCertificate } from "./standInTls";
 import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 import { GATEWAY_LITELLM_KEY_ENV } from "../../components/stack/gatewayConfig";
-import { GATEWAY_GID, GATEWAY_UID, IMAGE_NODE_ID } from "../../components/stack/layout";
+import { GATEWAY_GID, GATEWAY_UID, IMAGE_NODE_ID, SERVICES } from "../../components/stack/layout";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -97,6 +96,7 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
     let port: number;
     let gateway: ReturnType<typeof startNode24> | undefined;
     let egress: StandInEgress;
+    let litellmProxyAddress: string;
     let telegram: FakeTelegram;
     let litellm: StandInLitellm;
     const closers: (() => Promise<void> | void)[] = [];
@@ -136,8 +136,14 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         assert.ok(names.includes(litellmUrl.hostname), `the gateway calls LiteLLM at ${litellmUrl.hostname}, no service's container name`);
         const [proxyAddress, litellmAddress, nowhere] = [loopbackAddress(), loopbackAddress(), loopbackAddress()];
         const hosts = Object.fromEntries(names.map((name) => [name, name === proxy.hostname ? proxyAddress : name === litellmUrl.hostname ? litellmAddress : nowhere]));
-        const acl = YAML.parse(rendered.files.egressAcl);
-        egress = await startStandInEgress(hosts[proxy.hostname], Number(proxy.port), acl.default.allowed_domains, {
+        // The proxy's two clients, each with its role's allowlist: the gateway, and the deploy check's
+        // probe in LiteLLM's container, which resolves the proxy's name to an address of its own.
+        litellmProxyAddress = loopbackAddress();
+        const clients = [
+            { address: proxyAddress, role: PRIMARY_GATEWAY.name, allowedDomains: aclRoleDomains(rendered.files.egressAcl, PRIMARY_GATEWAY.name) },
+            { address: litellmProxyAddress, role: LITELLM_ROLE, allowedDomains: aclRoleDomains(rendered.files.egressAcl, LITELLM_ROLE) },
+        ];
+        egress = await startStandInEgress(Number(proxy.port), clients, {
             [EGRESS_DOMAINS[0]]: (page.address() as net.AddressInfo).port,
             [TELEGRAM_API_HOST]: telegram.port,
             [PROVIDER_HOSTS[0]]: (provider.address() as net.AddressInfo).port,
@@ -200,7 +206,7 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         assert.ok(/gateway\.auth\.token is active/.test(gateway!.log()), "the token auth surface is not active");
     });
 
-    it("the agent's web_fetch reaches an allowlisted host through the egress proxy, and a host off the list is refused there", async () => {
+    it("the agent's web_fetch reaches an allowlisted host through the egress proxy, and a host off the gateway's list, a model provider's too, is refused there", async () => {
         const fetched = await invokeTool("web_fetch", { url: `http://${EGRESS_DOMAINS[0]}/zen` });
         assert.strictEqual(fetched.status, 200, `web_fetch of an allowlisted host: ${JSON.stringify(fetched.body)}\n${context()}`);
         assert.ok(JSON.stringify(fetched.body).includes(PAGE_TEXT), JSON.stringify(fetched.body));
@@ -209,6 +215,11 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         const refused = await invokeTool("web_fetch", { url: "http://example.com/" });
         assert.notStrictEqual(refused.status, 200, JSON.stringify(refused.body));
         assert.ok(egress.requests.some((r) => r.host === "example.com" && !r.allowed), `the refused fetch never reached the proxy:\n${context()}`);
+
+        // A model provider's host is LiteLLM's alone: the agent cannot reach it past LiteLLM's budgets.
+        const model = await invokeTool("web_fetch", { url: `https://${PROVIDER_HOSTS[0]}/` });
+        assert.notStrictEqual(model.status, 200, JSON.stringify(model.body));
+        assert.ok(egress.requests.some((r) => r.host === PROVIDER_HOSTS[0] && r.role === PRIMARY_GATEWAY.name && !r.allowed), `the model host's fetch never reached the proxy:\n${context()}`);
     });
 
     const owner = { id: Number(TELEGRAM_OWNER_ID), firstName: "Owen" };
@@ -314,10 +325,18 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
         assert.strictEqual(result.status, 0, result.output);
     });
 
-    it("the stack-verify step passes against it: health, auth, the agent's web_fetch through the proxy, and the proxy's refusals", async () => {
-        const verify = await runVerify(rendered, gateway!, { container, env, port });
+    it("the stack-verify step passes against it: health, auth, the agent's web_fetch through the proxy, and each client's reach and refusals", async () => {
+        const verify = await runVerify(rendered, gateway!, { container, env, port }, { logFile: egress.logFile, litellm: { ...container, uid: 65534, gid: 65534, readOnly: [], image: [], hosts: { [SERVICES.egress.container]: litellmProxyAddress } } });
         assert.strictEqual(verify.status, 0, `${verify.output}\n${context()}`);
-        for (const line of ["/healthz answers 200", "an unauthenticated gateway call is refused (401)", `the agent's web_fetch reaches ${PROVIDER_HOSTS[0]} through the egress proxy`, "the egress proxy refuses example.com"]) {
+        const lines = [
+            "/healthz answers 200",
+            "an unauthenticated gateway call is refused (401)",
+            `the agent's web_fetch goes through the egress proxy, which refuses it ${PROVIDER_HOSTS[0]} (LiteLLM's alone)`,
+            `${PRIMARY_GATEWAY.container} reaches ${EGRESS_DOMAINS[0]} through the egress proxy`,
+            `LiteLLM reaches ${PROVIDER_HOSTS[0]} through the egress proxy`,
+            `the egress proxy refuses example.com to every client, ${PROVIDER_HOSTS[0]} to the gateways and ${EGRESS_DOMAINS[0]} to LiteLLM`,
+        ];
+        for (const line of lines) {
             assert.ok(verify.output.includes(line), verify.output);
         }
     });
@@ -332,13 +351,16 @@ describe("the real gateway (OpenClaw from npm, Node 24), run as compose runs it"
 /**
  * Runs the stack-verify step's script as bash runs it on the host, with a `sudo` that stands in
  * for Docker: `docker exec <gateway> node ...` runs Node 24 as the container runs it (the test
- * gateway's port for the container's), and `docker logs` prints what the gateway printed since
- * the script started.
+ * gateway's port for the container's), `docker logs` prints what the gateway printed since the
+ * script started (the proxy's: the stand-in's decisions), and `docker exec <litellm> python3 ...`
+ * runs this machine's Python 3 in a container that resolves the proxy's name to LiteLLM's address
+ * of the stand-in.
  */
 async function runVerify(
     rendered: Rendered,
     gateway: ReturnType<typeof startNode24>,
     target: { container: ContainerLike; env: NodeJS.ProcessEnv; port: number },
+    egress: { logFile: string; litellm: ContainerLike },
 ): Promise<{ status: number; output: string }> {
     const verify = rendered.steps.find((s) => s.name === "stack-verify")!;
     const model = composeModel(rendered.dir);
@@ -348,12 +370,20 @@ async function runVerify(
     const dir = tempDir("verify");
     const logOffset = fs.statSync(gateway.logFile).size;
     const q = shellQuote;
+    const [python, pythonArgs] = inContainer(egress.litellm, ["/usr/bin/python3"], "/");
     fs.writeFileSync(
         path.join(dir, "sudo"),
         `#!/bin/bash
 set -euo pipefail
 if [ "$1 $2 $3" = ${q(`docker logs --since`)} ] && [ "$5" = ${q(gatewayService.container_name)} ]; then
     exec tail -c +${logOffset + 1} ${q(gateway.logFile)}
+fi
+if [ "$1 $2 $3" = ${q(`docker logs --since`)} ] && [ "$5" = ${q(SERVICES.egress.container)} ]; then
+    exec cat ${q(egress.logFile)}
+fi
+if [ "$1 $2 $3 $4" = ${q(`docker exec ${SERVICES.litellm.container} python3`)} ]; then
+    shift 4
+    exec ${[python, ...pythonArgs].map(q).join(" ")} "$@"
 fi
 [ "$1 $2 $3 $4" = ${q(`docker exec ${gatewayService.container_name} node`)} ] || { echo "unexpected: sudo $*" >&2; exit 97; }
 shift 4

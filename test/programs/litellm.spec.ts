@@ -11,7 +11,6 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
 import { IMAGES } from "../../components/stack/images";
 import { PORTS, SERVICES } from "../../components/stack/layout";
 import { BUDGET_DURATION } from "../../components/stack/litellmConfig";
@@ -37,7 +36,8 @@ import {
 } from "./litellmStack";
 import { loopbackAddress } from "../container";
 import { sleep, waitUntil } from "../processes";
-import { StandInEgress, startStandInEgress } from "./standInEgress";
+import { aclRoleDomains, StandInEgress, startStandInEgress } from "./standInEgress";
+import { LITELLM_ROLE } from "../../components/stack/egress";
 import { standInCertificate } from "./standInTls";
 
 const PROVIDER_HOST: Record<string, string> = { anthropic: ANTHROPIC_HOST, openai: OPENAI_HOST };
@@ -72,8 +72,9 @@ describe("LiteLLM from PyPI at the pinned version, with the rendered config, as 
         caFile = tls.file;
         providers = await startFakeProviders(tls, { anthropic: TEST_LLM_KEYS.ANTHROPIC_API_KEY, openai: TEST_LLM_KEYS.OPENAI_API_KEY });
         hosts = { [SERVICES.redis.container]: loopbackAddress(), [SERVICES.egress.container]: loopbackAddress() };
-        const allowlist: string[] = YAML.parse(rendered.files.egressAcl).default.allowed_domains;
-        egress = await startStandInEgress(hosts[SERVICES.egress.container], PORTS.egress, allowlist, {
+        // LiteLLM is the stand-in's one client: its role's allowlist, at the address LiteLLM resolves the proxy's name to.
+        const client = { address: hosts[SERVICES.egress.container], role: LITELLM_ROLE, allowedDomains: aclRoleDomains(rendered.files.egressAcl, LITELLM_ROLE) };
+        egress = await startStandInEgress(PORTS.egress, [client], {
             [ANTHROPIC_HOST]: providers.port,
             [OPENAI_HOST]: providers.port,
         });
