@@ -10,7 +10,16 @@ export const TELEGRAM_API_HOST = "api.telegram.org";
 
 export interface SentMessage {
     readonly chatId: number;
+    /** The text as the user sees it: with parse_mode HTML, its tags removed and its entities decoded. */
     readonly text: string;
+    readonly parseMode?: string;
+}
+
+/** What Telegram shows for `text` sent with `parseMode` (https://core.telegram.org/bots/api#html-style). */
+export function shownText(text: string, parseMode: string | undefined): string {
+    if (parseMode !== "HTML") return text;
+    const entities: Record<string, string> = { lt: "<", gt: ">", quot: '"', amp: "&" };
+    return text.replace(/<[^>]*>/g, "").replace(/&(lt|gt|quot|amp|#(\d+));/g, (_, name: string, code?: string) => (code ? String.fromCodePoint(Number(code)) : entities[name]));
 }
 
 export interface FakeTelegram {
@@ -76,7 +85,8 @@ export async function startFakeTelegram(botToken: string, tls: StandInCertificat
             case "getUpdates":
                 return getUpdates(params);
             case "sendMessage":
-                sent.push({ chatId: Number(params.chat_id), text: String(params.text) });
+                const parseMode = params.parse_mode === undefined ? undefined : String(params.parse_mode);
+                sent.push({ chatId: Number(params.chat_id), text: shownText(String(params.text), parseMode), ...(parseMode ? { parseMode } : {}) });
                 return { message_id: nextMessageId++, date: now(), chat: { id: Number(params.chat_id), type: "private" }, text: String(params.text) };
             case "getFile": {
                 const id = String(params.file_id);
