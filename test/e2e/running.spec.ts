@@ -36,13 +36,14 @@ const COMPILE_CACHE = `${GATEWAY_PATHS.state}/.node-compile-cache`;
 /**
  * The test's additions to the stack (the one file that differs from production): trust in the
  * stand-ins' certificate, for the gateway (Node) and LiteLLM (Python's ssl), the gateway's compile
- * cache (above), and a longer start period for its healthcheck: under emulation it listens after
- * about 190 s (65 s of its own startup), past the 120 s after which failed checks count, and
- * compose's --wait gives up on a container once it is unhealthy.
+ * cache (above), and a longer start period and timeout for its healthcheck: under emulation it
+ * listens after 190 to 590 s, past the 120 s after which failed checks count (compose's --wait
+ * gives up on a container once it is unhealthy), and while it answers a message its /healthz can
+ * take longer than 5 s, which three times in a row makes it unhealthy.
  */
 function testOverride(): string {
     const mount = `      - ${CA_ON_HOST}:${CA_IN_CONTAINER}:ro`;
-    return `# The e2e test's additions to the stack (test/e2e/running.spec.ts): trust in the stand-ins' certificate, and a compile cache.
+    return `# The e2e test's additions to the stack (test/e2e/running.spec.ts): trust in the stand-ins' certificate, a compile cache, and healthcheck times for emulation.
 services:
   ${PRIMARY_GATEWAY.name}:
     environment:
@@ -50,6 +51,7 @@ services:
       NODE_COMPILE_CACHE: ${COMPILE_CACHE}
     healthcheck:
       start_period: 600s
+      timeout: 30s
     volumes:
 ${mount}
   ${SERVICES.litellm.service}:
@@ -207,7 +209,7 @@ describe("the whole stack on the hardened host (Debian 13 VM, stand-ins on loopb
         await until("the photo's download", 10 * 60, async () => ((await world.record()).downloads.length > 0 ? true : undefined));
         const digest = crypto.createHash("sha256").update(photo).digest("hex");
         const stored = await until("the photo in the state volume's media/", 5 * 60, async () => {
-            const sums = vm.sudo(`find ${stateMount()}/media -type f -size ${photo.length}c -exec sha256sum {} + 2>/dev/null || true`);
+            const sums = vm.sudo(`find ${stateMount()}/media -type f -size ${photo.length}c ! -name "*.tmp" -exec sha256sum {} + 2>/dev/null || true`);
             return sums.split("\n").find((line) => line.startsWith(digest));
         });
         console.log(`    [stack] stored: ${stored.split(/\s+/)[1]}`);
