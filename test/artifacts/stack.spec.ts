@@ -33,6 +33,8 @@ import {
 import { node24Env, openclaw, openclawVersion } from "./openclaw";
 import { dockerCompose, ok, shellcheckBash, tempDir } from "./tools";
 import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
+import { LITELLM_ROLE } from "../../components/stack/egress";
+import { CLIENT_ROLE_FLAG } from "../../components/stack/egressProxy";
 
 // ---------------------------------------------------------------------------------------------
 // What each mode should look like
@@ -506,9 +508,20 @@ describe("the container stack's files, checked by the software that consumes the
                     assert.deepStrictEqual(YAML.parse(rendered.files.egressAcl, { version: "1.1" }), acl);
                 });
 
-                it(`allows exactly the model providers' hosts${telegram ? ", api.telegram.org" : ""} and egressDomains`, () => {
-                    const expected = [...PROVIDER_HOSTS, ...(telegram ? ["api.telegram.org"] : []), ...EGRESS_DOMAINS].sort();
-                    assert.deepStrictEqual([...acl.default.allowed_domains].sort(), expected);
+                it(`allows LiteLLM exactly the model providers' hosts, the gateway exactly ${telegram ? "api.telegram.org and " : ""}egressDomains, and any other client nothing`, () => {
+                    const rules = Object.fromEntries(acl.services.map((rule: any) => [rule.name, [...rule.allowed_domains].sort()]));
+                    assert.deepStrictEqual(rules, {
+                        [LITELLM_ROLE]: [...PROVIDER_HOSTS].sort(),
+                        [PRIMARY_GATEWAY.name]: [...(telegram ? ["api.telegram.org"] : []), ...EGRESS_DOMAINS].sort(),
+                    });
+                    assert.deepStrictEqual(acl.default.allowed_domains ?? [], []);
+                });
+
+                it("the proxy's command line gives each role of the ACL to a container of the compose file", () => {
+                    const containers = Object.values(model.services).map((service: any) => service.container_name);
+                    const roles = model.services.egress.command.filter((a: string) => a.startsWith(`${CLIENT_ROLE_FLAG}=`)).map((a: string) => a.slice(CLIENT_ROLE_FLAG.length + 1).split("="));
+                    assert.deepStrictEqual(roles.map(([role]: string[]) => role).sort(), acl.services.map((rule: any) => rule.name).sort());
+                    for (const [role, container] of roles) assert.ok(containers.includes(container), `the role ${role} names ${container}, which no service is`);
                 });
 
                 it("the gateway and LiteLLM send HTTP(S) through the proxy, which they reach on a shared network", () => {
