@@ -191,7 +191,7 @@ except Exception:
     print("unreachable")`;
 
 /** `docker exec` of LITELLM_CONNECT in LiteLLM's container; prints "no-answer" when python3 cannot run. */
-const litellmConnect = (host: string) =>
+export const litellmConnect = (host: string) =>
     `sudo docker exec ${SERVICES.litellm.container} python3 -c ${shellQuote(LITELLM_CONNECT)} ${shellQuote(host)} || echo "no-answer"`;
 
 /**

@@ -8,7 +8,7 @@ import { spawn } from "child_process";
 import * as crypto from "crypto";
 import { PRIMARY_GATEWAY } from "../../components/stack/gateways";
 import { GATEWAY_PATHS, PORTS, SERVICES, STACK_DIR, STACK_FILES } from "../../components/stack/layout";
-import { containersFor, shellQuote } from "../../components/stack/steps";
+import { containersFor, litellmConnect, shellQuote } from "../../components/stack/steps";
 import { ANTHROPIC_HOST } from "../programs/fakeProviders";
 import { TELEGRAM_API_HOST } from "../programs/fakeTelegram";
 import { TEST_LLM_KEYS } from "../fixtures";
@@ -236,7 +236,7 @@ describe("the whole stack on the hardened host (Debian 13 VM, stand-ins on loopb
     });
 
     it("LiteLLM reaches only the model providers' host through the egress proxy: Telegram and the allowlisted page are refused to it (407)", () => {
-        const statuses = Object.fromEntries([ANTHROPIC_HOST, TELEGRAM_API_HOST, PAGE_HOSTS.allowed].map((host) => [host, connectFromLitellm(host)]));
+        const statuses = Object.fromEntries([ANTHROPIC_HOST, TELEGRAM_API_HOST, PAGE_HOSTS.allowed].map((host) => [host, e2e().vm.ssh(litellmConnect(host)).stdout.trim()]));
         console.log(`    [stack] LiteLLM's CONNECTs: ${JSON.stringify(statuses)}`);
         assert.deepStrictEqual(statuses, { [ANTHROPIC_HOST]: "200", [TELEGRAM_API_HOST]: "407", [PAGE_HOSTS.allowed]: "407" });
     });
@@ -338,16 +338,6 @@ except urllib.error.HTTPError as e:
     const result = e2e().vm.ssh(`sudo docker exec -i ${SERVICES.litellm.container} python3 - ${shellQuote(model)}`, { input: program });
     const [status, ...body] = result.stdout.trim().split(" ");
     return { status: Number(status), body: body.join(" ") + result.stderr };
-}
-
-/** A CONNECT to HOST:443 through the egress proxy from LiteLLM's container: the proxy's status code. */
-function connectFromLitellm(host: string): string {
-    const program = `import socket, sys
-s = socket.create_connection(("${SERVICES.egress.container}", ${PORTS.egress}), timeout=60)
-s.sendall(("CONNECT %s:443 HTTP/1.1\\r\\nHost: %s:443\\r\\n\\r\\n" % (sys.argv[1], sys.argv[1])).encode())
-print(s.recv(64).decode("latin-1").split(" ")[1])
-`;
-    return e2e().vm.ssh(`sudo docker exec -i ${SERVICES.litellm.container} python3 - ${shellQuote(host)}`, { input: program }).stdout.trim();
 }
 
 /** `12.5MiB`, `1.9GiB`, `800KiB` in MiB. */
